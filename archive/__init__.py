@@ -1,0 +1,4 @@
+"""WARC writing and reading, the SQLite index, search, browsing and verification.
+
+Imports `extract`, never `crawler`.
+"""

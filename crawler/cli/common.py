@@ -1,0 +1,41 @@
+"""Helpers shared by the subcommands: archive option, -s parsing, 'not available yet'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+archive_option = click.option(
+    "--archive",
+    "archive",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Archive folder (ARCHIVE/warc/*.warc.gz and ARCHIVE/index.db).",
+)
+
+
+def not_available(command: str, issue: int) -> NoReturn:
+    """Say in one line that `command` is not built yet and exit 2."""
+    click.echo(f"nianbao {command}: not available yet (issue #{issue} will add it)", err=True)
+    raise SystemExit(2)
+
+
+def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    """Turn `-s NAME=VALUE` pairs into a dict, refusing malformed ones."""
+    settings: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-s")
+        settings[name.strip()] = value
+    return settings
+
+
+def require_index(archive: Path) -> Path:
+    """Return ARCHIVE/index.db or fail with what to run."""
+    db = archive / "index.db"
+    if not db.exists():
+        raise click.ClickException(f"{db} does not exist; run `nianbao index --archive {archive}` first")
+    return db

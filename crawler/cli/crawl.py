@@ -1,0 +1,47 @@
+"""`nianbao crawl`: crawl the seeds' portals into the archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crawler.seeds import SeedsError, load_seeds
+
+from .common import archive_option, not_available, parse_settings
+
+
+@click.command()
+@click.option("--seeds", "seeds_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Seeds CSV (UTF-8; columns agency,province,city,county,url[,kind]).")
+@archive_option
+@click.option("--province", default=None, help="Only this province's seeds (a province harvest), e.g. 广东省.")
+@click.option("--incremental", is_flag=True, help="Nightly mode: conditional requests, only new or changed reports.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted harvest without refetching what is done.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy or NIANBAO_* setting (repeatable), as `scrapy crawl -s`.")
+@click.option("-L", "--loglevel", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Log level; DEBUG shows why each link was followed or dropped.")
+def crawl(seeds_path: Path, archive: Path, province: str | None, incremental: bool, resume: bool,
+          settings: tuple[str, ...], loglevel: str) -> None:
+    """Crawl the seeds' portals for annual reports, writing every response to WARC.
+
+    \b
+    Example:
+        nianbao crawl --seeds seeds.csv --archive ./archive
+        nianbao crawl --seeds seeds.csv --archive ./archive --incremental
+        nianbao crawl --seeds seeds.csv --archive ./gd --province 广东省 --resume
+    """
+    try:
+        seeds = load_seeds(seeds_path, province)
+    except SeedsError as exc:
+        raise click.ClickException(str(exc)) from None
+    overrides = parse_settings(settings)
+    try:
+        from crawler.run import run_crawl  # type: ignore[attr-defined]
+    except ImportError:
+        not_available("crawl", 3)
+    code = run_crawl(seeds=seeds, seeds_path=seeds_path, archive=archive, province=province,
+                     incremental=incremental, resume=resume, overrides=overrides, loglevel=loglevel.upper())
+    raise SystemExit(code)

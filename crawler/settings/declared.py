@@ -1,0 +1,67 @@
+"""Every NIANBAO_* setting, declared once: name, default, help.
+
+The README's settings table is generated from this list (`python -m crawler.settings.declared`),
+and a test fails when the README and this list disagree. Add a setting here, never elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: list[Setting] = [
+    # --- foundation (issue 2) ---
+    Setting("NIANBAO_ARCHIVE", "", "Archive folder: WARCs go to ARCHIVE/warc/, the index to ARCHIVE/index.db."),
+    Setting("NIANBAO_SEEDS", "", "Seeds CSV (agency,province,city,county,url[,kind]) read by the `reports` spider."),
+    Setting("NIANBAO_PROVINCE", "", "Only crawl the seeds of this province (e.g. 广东省)."),
+    Setting("NIANBAO_CONTACT_URL", "https://example.org/nianbao",
+            "Contact URL put in the User-Agent and the warcinfo record."),
+    Setting("NIANBAO_OPERATOR", "", "Operator named in the warcinfo record (person or organisation)."),
+    # --- crawler (issue 3) ---
+    # --- WARC capture (issue 4) ---
+    # --- extract (issue 5) ---
+    # --- index (issue 6) ---
+]
+
+
+def defaults() -> dict[str, Any]:
+    """Return {name: default} for every declared setting."""
+    return {s.name: s.default for s in SETTINGS}
+
+
+def markdown_table() -> str:
+    """Render the declared settings as the README's Markdown table."""
+    rows = ["| setting | default | what it does |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        default = repr(s.default) if s.default != "" else "(empty)"
+        rows.append(f"| `{s.name}` | `{default}` | {s.help} |")
+    return "\n".join(rows)
+
+
+def update_readme(path: str = "README.md") -> None:
+    """Rewrite the settings table between the README's settings-table markers."""
+    import re
+    from pathlib import Path
+
+    readme = Path(path)
+    text = readme.read_text(encoding="utf-8")
+    table = f"<!-- settings-table -->\n{markdown_table()}\n<!-- /settings-table -->"
+    readme.write_text(re.sub(r"<!-- settings-table -->.*?<!-- /settings-table -->", lambda _: table, text,
+                             flags=re.S), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "--update-readme" in sys.argv:
+        update_readme()
+    else:
+        print(markdown_table())

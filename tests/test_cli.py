@@ -1,0 +1,39 @@
+"""The `nianbao` command: documented subcommands, clear refusal of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.cli import main
+from tests.conftest import ROOT
+
+COMMANDS = ["crawl", "index", "search", "serve", "verify", "export", "pack", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_example_and_readme_entry(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.output
+    assert f"nianbao {command}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_crawl_refuses_bad_seeds_before_fetching(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.csv"
+    seeds.write_text("agency,province,city,url\nx,广东省,,http://127.0.0.1/\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["crawl", "--seeds", str(seeds), "--archive", str(tmp_path / "a")])
+    assert result.exit_code == 1
+    assert "line 1: header lacks column(s) county" in result.output
+    assert not (tmp_path / "a").exists()
+
+
+def test_bad_setting_override_is_refused(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.csv"
+    seeds.write_text("agency,province,city,county,url\nx,广东省,,,http://127.0.0.1/\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["crawl", "--seeds", str(seeds), "--archive", str(tmp_path / "a"),
+                                       "-s", "NOEQUALS"])
+    assert result.exit_code == 2
+    assert "is not NAME=VALUE" in result.output
