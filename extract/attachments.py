@@ -1,0 +1,166 @@
+"""Text from report attachments: PDF (pypdfium2), DOCX (tables kept), XLS/XLSX rows, DOC via a converter.
+
+Every function takes bytes and returns (text, tables, error); a broken file gives an error string,
+never an exception. Errors: broken-pdf, scanned-pdf, broken-docx, zip-bomb, broken-xls, no-converter,
+ofd-not-extracted, converter-failed, unsupported.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from collections.abc import Callable, Mapping
+
+from .html_text import Table, clean_lines
+
+__all__ = ["extract_attachment", "KIND_BY_EXTENSION", "kind_of"]
+
+logger = logging.getLogger(__name__)
+
+KIND_BY_EXTENSION = {"pdf": "pdf", "doc": "doc", "docx": "docx", "wps": "wps", "xls": "xls", "xlsx": "xlsx",
+                     "ofd": "ofd", "htm": "html", "html": "html", "shtml": "html", "jsp": "html", "txt": "txt"}
+KIND_BY_TYPE = {"application/pdf": "pdf", "application/msword": "doc",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+                "application/vnd.ms-excel": "xls",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+                "application/ofd": "ofd", "application/vnd.ms-works": "wps", "application/kswps": "wps",
+                "text/html": "html", "application/xhtml+xml": "html", "text/plain": "txt"}
+MAX_UNZIPPED = 200 * 1024 * 1024  # a DOCX/XLSX inflating beyond this is treated as a zip bomb
+MAX_PAGES = 300
+
+Result = tuple[str, tuple[Table, ...], str]
+
+
+def kind_of(url: str, content_type: str, body: bytes = b"") -> str:
+    """Document kind from the Content-Type, the URL's extension and the magic bytes."""
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if body.startswith(b"%PDF"):
+        return "pdf"
+    if mime in KIND_BY_TYPE and mime != "application/octet-stream":
+        kind = KIND_BY_TYPE[mime]
+        if kind != "html" or not body.startswith(b"PK"):
+            return kind
+    path = url.split("?")[0].split("#")[0].lower()
+    ext = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
+    if ext in KIND_BY_EXTENSION:
+        return KIND_BY_EXTENSION[ext]
+    if body.startswith(b"\xd0\xcf\x11\xe0"):
+        return "doc"
+    return "html" if not mime or "html" in mime else "other"
+
+
+def _pdf(body: bytes) -> Result:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(body)
+    except Exception as exc:  # pdfium raises its own PdfiumError and others on garbage
+        return "", (), f"broken-pdf: {exc}"
+    try:
+        pages = []
+        for index in range(min(len(pdf), MAX_PAGES)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+    except Exception as exc:
+        return "", (), f"broken-pdf: {exc}"
+    finally:
+        pdf.close()
+    text = clean_lines("\n".join(pages))
+    if len(text.strip()) < 20 and pages:
+        return text, (), "scanned-pdf: no text layer (OCR needed)"
+    return text, (), ""
+
+
+def _zip_ok(body: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED:
+                return "zip-bomb: inflates beyond 200 MB"
+    except zipfile.BadZipFile as exc:
+        return f"broken-zip: {exc}"
+    return ""
+
+
+def _docx(body: bytes) -> Result:
+    if error := _zip_ok(body):
+        return "", (), error
+    try:
+        import docx
+        from docx.table import Table as DocxTable
+        from docx.text.paragraph import Paragraph
+
+        document = docx.Document(io.BytesIO(body))
+        lines: list[str] = []
+        tables: list[Table] = []
+        for block in document.element.body.iterchildren():
+            tag = block.tag.rsplit("}", 1)[-1]
+            if tag == "p":
+                lines.append(Paragraph(block, document).text)
+            elif tag == "tbl":
+                rows = tuple(tuple(cell.text.strip() for cell in row.cells) for row in DocxTable(block, document).rows)
+                tables.append(rows)
+                lines.append("\n" + "\n".join("\t".join(row) for row in rows) + "\n")
+    except Exception as exc:  # python-docx raises KeyError/ValueError/lxml errors on broken files
+        return "", (), f"broken-docx: {exc}"
+    return clean_lines("\n".join(lines)), tuple(tables), ""
+
+
+def _xlsx(body: bytes) -> Result:
+    if error := _zip_ok(body):
+        return "", (), error
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+        tables = tuple(tuple(tuple("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True))
+                       for sheet in book.worksheets)
+    except Exception as exc:
+        return "", (), f"broken-xlsx: {exc}"
+    return _sheets_text(tables), tables, ""
+
+
+def _xls(body: bytes) -> Result:
+    try:
+        import xlrd
+
+        book = xlrd.open_workbook(file_contents=body)
+        tables = tuple(tuple(tuple(str(sheet.cell_value(r, c)) for c in range(sheet.ncols)) for r in range(sheet.nrows))
+                       for sheet in book.sheets())
+    except Exception as exc:
+        return "", (), f"broken-xls: {exc}"
+    return _sheets_text(tables), tables, ""
+
+
+def _sheets_text(tables: tuple[Table, ...]) -> str:
+    return "\n\n".join("\n".join("\t".join(row) for row in table) for table in tables)
+
+
+def extract_attachment(kind: str, body: bytes,
+                       converters: Mapping[str, Callable[[bytes], str]] | None = None) -> Result:
+    """(text, tables, error) of an attachment of `kind`; error is '' on success."""
+    converters = converters or {}
+    if kind == "pdf":
+        return _pdf(body)
+    if kind == "docx":
+        return _docx(body)
+    if kind == "xlsx":
+        return _xlsx(body)
+    if kind == "xls":
+        return _xls(body)
+    if kind == "ofd":
+        return "", (), "ofd-not-extracted: OFD is archived but not converted"
+    if kind in ("doc", "wps"):
+        if body.startswith(b"PK"):
+            return _docx(body)  # many .wps/.doc files are really DOCX
+        converter = converters.get(kind) or converters.get("doc")
+        if converter is None:
+            return "", (), f"no-converter: no converter for .{kind} (install antiword)"
+        try:
+            return clean_lines(converter(body)), (), ""
+        except Exception as exc:  # the caller's converter reports timeouts and failures as exceptions
+            return "", (), f"converter-failed: {exc}"
+    return "", (), f"unsupported: {kind}"

@@ -1,0 +1,121 @@
+"""extract.document on realistic pages: body kept, chrome dropped, metadata right, tables survive."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from extract.document import EXTRACTOR_VERSION, document
+from tests.conftest import FIXTURES, seed_text
+from tests.extract.pages import SEED1_TITLE, hanweb_page, seed1_body, trs_page
+
+CHROME = ("分享到", "扫一扫在手机打开当前页", "打印", "关闭窗口", "网站标识码", "浏览次数")
+
+
+def test_trs_gbk_report_page() -> None:
+    page = trs_page(SEED1_TITLE, seed1_body() + "\n负责人：王堃").encode("gbk")
+    doc = document(page, {"Content-Type": "text/html"}, "http://www.anshun.gov.cn/zwgk/zfxxgknb/202201/t20220125_1.html")
+    assert doc.title == SEED1_TITLE
+    assert (doc.encoding, doc.encoding_source) == ("gb18030", "meta")
+    assert doc.published == "2022-01-25" and doc.agency == "安顺市生态环境局"
+    assert doc.is_report and doc.year == 2021 and doc.report_score >= 0.9
+    assert "我局认真贯彻落实《中华人民共和国政府信息公开条例》" in doc.text and "王堃" in doc.text
+    assert "全年共办理行政许可事项867件" in doc.text
+    assert "行政许可 |\n867 | ||" in doc.text  # seed 001's table survives in its own flattening
+    for chrome in CHROME:
+        assert chrome not in doc.text, chrome
+    assert doc.extractor_version == EXTRACTOR_VERSION and doc.mojibake == ""
+
+
+def test_hanweb_page_title_from_heading_and_traditional_script() -> None:
+    text = seed_text(0)
+    doc = document(hanweb_page("遂溪縣應急管理局2024年政府信息公開工作年度報告", text).encode("utf-8"), {},
+                   "http://www.suixi.gov.cn/art/2025/1/20/art_1_2.html")
+    assert doc.title == "遂溪縣應急管理局2024年政府信息公開工作年度報告"
+    assert doc.is_report and doc.year == 2024 and doc.script == "traditional"
+    assert "　（一）加強組織領導" in doc.text
+    assert set(doc.mojibake.split(",")) == {"gbk-misalignment", "pinyin-annotation", "html-remnant"}
+    assert '"verdict": "damaged"' in doc.mojibake_detail
+    assert "应急管理局" in doc.text_simplified
+
+
+def test_html_tables_are_expanded_and_in_the_text() -> None:
+    body = (FIXTURES / "samples" / "08_SYNTHETIC_annual_report_2021format_fixture.html").read_bytes()
+    doc = document(body, {"Content-Type": "text/html; charset=utf-8"}, "http://127.0.0.2/a.html")
+    assert doc.is_report and doc.year == 2025 and len(doc.tables) == 3
+    row = next(r for t in doc.tables for r in t if r and r[0] == "行政许可")
+    assert row[1:] == ("11398889",) * (len(row) - 1)  # colspan repeated in every slot
+    assert "行政许可\t11398889" in doc.text
+
+
+@pytest.mark.parametrize("title", ["某某县2023年法治政府建设年度报告", "《2023年政府信息公开工作年度报告》解读"])
+def test_lookalike_with_report_like_body_is_not_a_report(title: str) -> None:
+    doc = document(trs_page(title, seed1_body()).encode("utf-8"), {}, "http://127.0.0.2/b.html")
+    assert not doc.is_report
+
+
+def _pdf(text: str) -> bytes:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4)
+    pdf.setFont("STSong-Light", 11)
+    y = 800
+    for line in text.split("\n")[:60]:
+        pdf.drawString(40, y, line[:45])
+        y -= 14
+        if y < 40:
+            pdf.showPage()
+            pdf.setFont("STSong-Light", 11)
+            y = 800
+    pdf.save()
+    return out.getvalue()
+
+
+def test_pdf_attachment_text_comes_back() -> None:
+    body = _pdf(SEED1_TITLE + "\n" + seed1_body())
+    doc = document(body, {"Content-Type": "application/pdf"}, "http://127.0.0.2/files/P020220125.pdf")
+    assert doc.kind == "pdf" and doc.error == ""
+    assert doc.title == SEED1_TITLE and doc.is_report and doc.year == 2021
+    assert "政府信息公开" in doc.text
+
+
+def test_docx_attachment_keeps_its_table() -> None:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("某某县应急管理局2023年政府信息公开工作年度报告")
+    d.add_paragraph("一、总体情况")
+    table = d.add_table(rows=2, cols=2)
+    for (r, c), value in {(0, 0): "行政许可", (0, 1): "867", (1, 0): "行政处罚", (1, 1): "12"}.items():
+        table.cell(r, c).text = value
+    out = io.BytesIO()
+    d.save(out)
+    doc = document(out.getvalue(), {}, "http://127.0.0.2/files/report.docx")
+    assert doc.kind == "docx" and doc.is_report and doc.year == 2023
+    assert doc.tables == ((("行政许可", "867"), ("行政处罚", "12")),)
+    assert "行政许可\t867" in doc.text
+
+
+def test_broken_files_give_error_verdicts(tmp_path: Path) -> None:
+    broken = document(b"%PDF-1.4\n garbage \x00\xff", {"Content-Type": "application/pdf"}, "http://127.0.0.2/x.pdf")
+    assert broken.error.startswith("broken-pdf")
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * (210 * 1024 * 1024))
+    doc = document(bomb.getvalue(), {}, "http://127.0.0.2/bomb.docx")
+    assert doc.error.startswith("zip-bomb")
+    doc_file = document(b"\xd0\xcf\x11\xe0" + b"\0" * 600, {}, "http://127.0.0.2/old.doc")
+    assert doc_file.error.startswith("no-converter")
+
+
+def test_same_bytes_same_document() -> None:
+    page = trs_page(SEED1_TITLE, seed1_body()).encode("gbk")
+    assert document(page, {}, "http://127.0.0.2/c.html") == document(page, {}, "http://127.0.0.2/c.html")
