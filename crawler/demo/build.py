@@ -21,7 +21,7 @@ from .reports import Report, as_html, as_lines, make_report
 
 HERE = Path(__file__).resolve().parent
 SITES = HERE / "sites"
-SEEDS_TEXT = HERE / "texts"  # real report texts copied from the seeds (the package never reads ../shared)
+SEEDS_TEXT = HERE / "texts"  # real report texts, copied into the package from the seeds
 
 Doc = dict[str, Any]
 
