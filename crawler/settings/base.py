@@ -16,7 +16,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # RemoteControl (default on in 2.19) opens a localhost endpoint that runs code: never on here.
 EXTENSIONS: dict[str, int | None] = {
-    "scrapy.extensions.remotecontrol.RemoteControl": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 # The default (100) starts 100 asyncio tasks per response; 10 measured ~20% more pages/s.
@@ -39,15 +39,20 @@ DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 COOKIES_ENABLED = True
-DEPTH_LIMIT = 8
+DEPTH_LIMIT = 80  # a safety net: navigation depth and the list page cap bound the crawl first
 USER_AGENT = "nianbao/0.1 (+https://example.org/nianbao; annual-report archiving crawler)"
 
 # --- crawler (issue 3) ------------------------------------------------------------------------
-DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {}
+DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
+    "crawler.middlewares.PrivateAddressGuard": 50,
+}
+LOGSTATS_INTERVAL = 15.0  # progress: a log line with pages and items per minute
 SPIDER_MIDDLEWARES: dict[str, int | None] = {}
 ITEM_PIPELINES: dict[str, int] = {}
 
 # --- WARC capture (issue 4) -------------------------------------------------------------------
+# Next to the downloader: sees bodies before decompression (590), every redirect (600) and retry (550).
+DOWNLOADER_MIDDLEWARES["crawler.capture.WarcCaptureMiddleware"] = 990
 
 # --- index (issue 6) --------------------------------------------------------------------------
 

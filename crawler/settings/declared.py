@@ -26,7 +26,18 @@ SETTINGS: list[Setting] = [
             "Contact URL put in the User-Agent and the warcinfo record."),
     Setting("NIANBAO_OPERATOR", "", "Operator named in the warcinfo record (person or organisation)."),
     # --- crawler (issue 3) ---
+    Setting("NIANBAO_MAX_LIST_PAGES", 50, "Most pages fetched from one report list (pagination traps stop here)."),
+    Setting("NIANBAO_MAX_NAV_DEPTH", 4, "Most navigation hops from the seed to a report column."),
+    Setting("NIANBAO_ALLOW_PRIVATE_ADDRESSES", False,
+            "Allow requests to private/loopback addresses even when the seed is public (off: refused, logged)."),
     # --- WARC capture (issue 4) ---
+    Setting("NIANBAO_WARC_ENABLED", True, "Write every exchange to WARC (turn off only for benchmarks)."),
+    Setting("NIANBAO_WARC_PREFIX", "nianbao", "First part of WARC file names."),
+    Setting("NIANBAO_WARC_WORKER", "", "Worker part of WARC file names (default host-pid), unique per process."),
+    Setting("NIANBAO_WARC_MAX_SIZE", 1_000_000_000, "Rotate WARC files at this many bytes."),
+    Setting("NIANBAO_WARC_GZIP_LEVEL", 6, "gzip level of WARC records (9 is ~50% slower for ~10% smaller files)."),
+    Setting("NIANBAO_WARC_FSYNC", False, "fsync after every record (flush always happens)."),
+    Setting("NIANBAO_FAULT_KILL_AFTER_BYTES", 0, "Testing only: SIGKILL the crawl mid-record after this many WARC bytes."),
     # --- extract (issue 5) ---
     # --- index (issue 6) ---
 ]

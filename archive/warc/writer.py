@@ -1,0 +1,197 @@
+"""WARC/1.1 writer: one gzip member per record, flushed per record, rotated by size, `.open` until closed.
+
+File names: `<prefix>-<UTC timestamp>-<serial>-<worker>.warc.gz`; the worker part (host and pid by
+default) keeps several processes of one run from clashing in one archive folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import os
+import socket
+import threading
+import zlib
+from base64 import b32encode
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import BufferWARCWriter
+
+__all__ = ["WarcWriter", "Exchange", "sha1_digest", "warc_date", "REVISIT_PROFILE"]
+
+logger = logging.getLogger(__name__)
+
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+
+def sha1_digest(data: bytes) -> str:
+    """`sha1:<base32>`, the digest form WARC tools expect."""
+    return "sha1:" + b32encode(hashlib.sha1(data).digest()).decode("ascii")
+
+
+def warc_date(when: dt.datetime | None = None) -> str:
+    """WARC/1.1 date with microseconds."""
+    when = when or dt.datetime.now(dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Exchange:
+    """One HTTP exchange as sent and received, ready to archive."""
+
+    url: str
+    method: str
+    request_target: str  # path + query as in the request line
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    status: int
+    reason: str
+    protocol: str  # e.g. HTTP/1.1
+    response_headers: list[tuple[str, str]]
+    body: bytes  # as received: still Content-Encoded, de-chunked by the transport
+    ip_address: str = ""
+    fetched_at: str = ""  # WARC date
+
+
+class WarcWriter:
+    """Append records to rotating WARC files in `directory`; thread-safe; every record flushed."""
+
+    def __init__(self, directory: Path, prefix: str = "nianbao", worker: str = "", max_size: int = 1_000_000_000,
+                 gzip_level: int = 6, warcinfo: Mapping[str, str] | None = None, fsync: bool = False,
+                 fault_after_bytes: int = 0) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self.worker = worker or f"{socket.gethostname().split('.')[0]}-{os.getpid()}"
+        self.max_size = max_size
+        self.gzip_level = gzip_level
+        self.warcinfo_fields = dict(warcinfo or {})
+        self.fsync = fsync
+        self.fault_after_bytes = fault_after_bytes  # test hook: die mid-record after this many bytes
+        self._lock = threading.Lock()
+        self._serial = 0
+        self._file: io.BufferedWriter | None = None
+        self._path: Path | None = None
+        self._written = 0
+        self._total = 0
+        self.files: list[Path] = []
+
+    # --- files ---
+
+    @property
+    def current_name(self) -> str:
+        """Final name (without .open) of the file being written."""
+        assert self._path is not None
+        return self._path.name.removesuffix(".open")
+
+    def _open(self) -> None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+        self._serial += 1
+        name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.worker}.warc.gz"
+        self._path = self.directory / (name + ".open")
+        self._file = open(self._path, "xb")  # noqa: SIM115  (kept open across records)
+        self._written = 0
+        self._write_record(self._warcinfo_record(name))
+
+    def _close_file(self) -> None:
+        if self._file is None or self._path is None:
+            return
+        self._file.close()
+        final = self._path.with_name(self._path.name.removesuffix(".open"))
+        os.replace(self._path, final)
+        self.files.append(final)
+        self._file, self._path = None, None
+
+    def close(self) -> None:
+        """Close the current file and rename it from .open to its final name."""
+        with self._lock:
+            self._close_file()
+
+    # --- records ---
+
+    def _builder(self) -> BufferWARCWriter:
+        return BufferWARCWriter(gzip=False, warc_version="WARC/1.1")
+
+    def _serialise(self, record: ArcWarcRecord) -> bytes:
+        builder = self._builder()
+        builder.write_record(record)
+        raw = builder.get_contents()
+        compressor = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 31)
+        return compressor.compress(raw) + compressor.flush()
+
+    def _write_record(self, record: ArcWarcRecord) -> tuple[int, int]:
+        data = self._serialise(record)
+        assert self._file is not None
+        offset = self._written
+        if self.fault_after_bytes and self._total + len(data) > self.fault_after_bytes:
+            cut = max(0, self.fault_after_bytes - self._total)
+            self._file.write(data[:cut])
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            os.kill(os.getpid(), 9)  # fault injection: a SIGKILL landing mid-record
+        self._file.write(data)
+        self._file.flush()  # a killed crawl loses at most the record being written
+        if self.fsync:
+            os.fsync(self._file.fileno())
+        self._written += len(data)
+        self._total += len(data)
+        return offset, len(data)
+
+    def _warcinfo_record(self, filename: str) -> ArcWarcRecord:
+        body = "".join(f"{k}: {v}\r\n" for k, v in self.warcinfo_fields.items()).encode("utf-8")
+        return self._builder().create_warc_record(
+            "", "warcinfo", payload=io.BytesIO(body), length=len(body),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Filename": filename, "WARC-Date": warc_date()})
+
+    def write(self, records: list[ArcWarcRecord]) -> list[tuple[str, int, int]]:
+        """Write records together in one file; returns (file name, offset, length) for each."""
+        with self._lock:
+            if self._file is None or self._written >= self.max_size:
+                self._close_file()
+                self._open()
+            name = self.current_name
+            return [(name, *self._write_record(record)) for record in records]
+
+    def exchange_records(self, exchange: Exchange, metadata: Mapping[str, str],
+                         revisit_of: tuple[str, str] | None = None) -> list[ArcWarcRecord]:
+        """Request, response (or revisit) and metadata records of one exchange, linked by WARC-Concurrent-To."""
+        builder = self._builder()
+        date = exchange.fetched_at or warc_date()
+        response_headers = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
+                                            list(exchange.response_headers), protocol=exchange.protocol)
+        common = {"WARC-Date": date}
+        if exchange.ip_address:
+            common["WARC-IP-Address"] = exchange.ip_address
+        if revisit_of:
+            target_uri, target_date = revisit_of
+            response = builder.create_revisit_record(
+                exchange.url, digest=sha1_digest(exchange.body), refers_to_uri=target_uri,
+                refers_to_date=target_date, http_headers=response_headers,
+                warc_headers_dict={**common, "WARC-Profile": REVISIT_PROFILE})
+        else:
+            response = builder.create_warc_record(
+                exchange.url, "response", payload=io.BytesIO(exchange.body), length=len(exchange.body),
+                http_headers=response_headers, warc_headers_dict=dict(common))
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        request_headers = StatusAndHeaders(f"{exchange.method} {exchange.request_target} {exchange.protocol}",
+                                           list(exchange.request_headers), is_http_request=True)
+        request = builder.create_warc_record(
+            exchange.url, "request", payload=io.BytesIO(exchange.request_body), length=len(exchange.request_body),
+            http_headers=request_headers, warc_headers_dict={**common, "WARC-Concurrent-To": response_id})
+        fields = "".join(f"{k}: {_field(v)}\r\n" for k, v in metadata.items() if v not in (None, "")).encode("utf-8")
+        meta = builder.create_warc_record(
+            exchange.url, "metadata", payload=io.BytesIO(fields), length=len(fields),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
+        return [response, request, meta]
+
+
+def _field(value: object) -> str:
+    return str(value).replace("\r", " ").replace("\n", " ")

@@ -1,0 +1,170 @@
+"""Capture every exchange Scrapy makes into WARC, as received.
+
+`WarcCaptureMiddleware` sits next to the downloader (priority 990): its `process_response` runs before
+decompression (590), redirects (600) and retries (550), so it sees gzip bodies still compressed, every
+3xx and every retried 5xx, and robots.txt. What Scrapy's transport does not keep is declared the way
+Browsertrix does: a de-chunked body has its `Transfer-Encoding` renamed `X-Archive-Orig-Transfer-Encoding`
+and a corrected `Content-Length`; the reason phrase is the standard one for the status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from archive.warc.crawllog import CrawlLog
+from archive.warc.writer import Exchange, WarcWriter, sha1_digest, warc_date
+from crawler import __version__
+
+__all__ = ["WarcCaptureMiddleware"]
+
+logger = logging.getLogger(__name__)
+
+
+def _pairs(headers: Any) -> list[tuple[str, str]]:
+    """Scrapy Headers → (name, value) pairs, every value of a repeated header kept, in order."""
+    pairs: list[tuple[str, str]] = []
+    for name, values in headers.items():
+        key = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        for value in values:
+            pairs.append((key, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
+    return pairs
+
+
+def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes) -> list[tuple[str, str]]:
+    """Headers consistent with the body we have: de-chunked bodies declared, Content-Length corrected."""
+    out: list[tuple[str, str]] = []
+    chunked = False
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "transfer-encoding":
+            chunked = True
+            out.append(("X-Archive-Orig-Transfer-Encoding", value))
+        elif lower == "content-length" and value.strip() != str(len(body)):
+            out.append(("X-Archive-Orig-Content-Length", value))
+        else:
+            out.append((name, value))
+    if chunked or not any(n.lower() == "content-length" for n, _ in out):
+        out.append(("Content-Length", str(len(body))))
+    return out
+
+
+class WarcCaptureMiddleware:
+    """Downloader middleware writing request, response (or revisit) and metadata records for each exchange."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        archive = settings.get("NIANBAO_ARCHIVE")
+        self.enabled = bool(archive) and settings.getbool("NIANBAO_WARC_ENABLED", True)
+        self.crawler = crawler
+        self.run_id = settings.get("NIANBAO_RUN_ID") or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.known: dict[str, tuple[str, str]] = {}  # url → (payload digest, WARC-Date) already archived
+        if not self.enabled:
+            return
+        archive_path = Path(archive)
+        info = {
+            "software": f"nianbao/{__version__} (Scrapy, warcio)",
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "isPartOf": self.run_id,
+            "operator": settings.get("NIANBAO_OPERATOR", ""),
+            "http-header-user-agent": settings.get("USER_AGENT", ""),
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "nianbao-run-id": self.run_id,
+            "nianbao-mode": settings.get("NIANBAO_MODE", "full"),
+            "nianbao-settings": json.dumps({k: settings.get(k) for k in (
+                "DOWNLOAD_DELAY", "CONCURRENT_REQUESTS_PER_DOMAIN", "ROBOTSTXT_OBEY", "DEPTH_LIMIT",
+                "NIANBAO_MAX_LIST_PAGES", "NIANBAO_WARC_MAX_SIZE")}, ensure_ascii=False, default=str),
+        }
+        contact = settings.get("NIANBAO_CONTACT_URL", "")
+        if contact:
+            info["contact"] = contact
+        self.writer = WarcWriter(archive_path / "warc", prefix=settings.get("NIANBAO_WARC_PREFIX", "nianbao"),
+                                 worker=settings.get("NIANBAO_WARC_WORKER", ""),
+                                 max_size=settings.getint("NIANBAO_WARC_MAX_SIZE", 1_000_000_000),
+                                 gzip_level=settings.getint("NIANBAO_WARC_GZIP_LEVEL", 6), warcinfo=info,
+                                 fsync=settings.getbool("NIANBAO_WARC_FSYNC", False),
+                                 fault_after_bytes=settings.getint("NIANBAO_FAULT_KILL_AFTER_BYTES", 0))
+        self.crawl_log = CrawlLog(archive_path / "logs" / f"crawl-{self.run_id}.log")
+        self.known.update(crawler.settings.getdict("NIANBAO_KNOWN_DIGESTS") or {})
+        crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        request.meta.setdefault("nianbao_started", time.monotonic())
+        return None
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if not self.enabled:
+            return response
+        try:
+            self._archive(request, response)
+        except Exception:  # archiving must never kill the crawl; the log names the URL
+            logger.exception("could not archive %s", response.url)
+            self.crawler.stats.inc_value("nianbao/warc/errors")
+        return response
+
+    def _archive(self, request: Request, response: Response) -> None:
+        parts = urlsplit(request.url)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        request_headers = _pairs(request.headers)
+        if not any(name.lower() == "host" for name, _ in request_headers):
+            request_headers.insert(0, ("Host", parts.netloc))
+        body = response.body
+        protocol = (response.protocol or "HTTP/1.1").upper() if hasattr(response, "protocol") else "HTTP/1.1"
+        if not protocol.startswith("HTTP/"):
+            protocol = "HTTP/1.1"
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+        exchange = Exchange(
+            url=request.url, method=request.method, request_target=target, request_headers=request_headers,
+            request_body=request.body or b"", status=response.status, reason=reason, protocol=protocol,
+            response_headers=_declare_transport_changes(_pairs(response.headers), body), body=body,
+            ip_address=str(response.ip_address) if response.ip_address else "", fetched_at=warc_date())
+        digest = sha1_digest(body)
+        previous = self.known.get(request.url)
+        revisit = previous if (previous and previous[0] == digest and response.status == 200 and body) else None
+        provenance = dict(request.meta.get("nianbao") or {})
+        provenance.setdefault("run_id", self.run_id)
+        provenance["run_id"] = self.run_id
+        redirected_from = request.meta.get("redirect_urls")
+        if redirected_from:
+            provenance["via"] = redirected_from[-1]
+            provenance["hop_path"] = str(provenance.get("hop_path", "")) + "R"
+        provenance["retry_times"] = request.meta.get("retry_times", 0)
+        records = self.writer.exchange_records(exchange, provenance, revisit_of=revisit)
+        (name, offset, length), *_ = self.writer.write(records)
+        if not revisit and response.status == 200 and body:
+            self.known[request.url] = (digest, exchange.fetched_at)
+        self.crawler.stats.inc_value("nianbao/warc/records", len(records))
+        self.crawler.stats.inc_value("nianbao/warc/revisits" if revisit else "nianbao/warc/responses")
+        started = request.meta.get("nianbao_started")
+        self.crawl_log.write(status=response.status, size=len(body), url=request.url,
+                             hop_path=str(provenance.get("hop_path", "")), via=str(provenance.get("via", "")),
+                             content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+                             duration_ms=int((time.monotonic() - started) * 1000) if started else 0,
+                             digest=digest, annotations="revisit" if revisit else "")
+        logger.debug("archived %s %s in %s@%d", response.status, request.url, name, offset)
+
+    def close(self, spider: Spider | None = None) -> None:
+        """Close the WARC file (renamed from .open) and the crawl log."""
+        if self.enabled:
+            self.writer.close()
+            self.crawl_log.close()

@@ -1,0 +1,228 @@
+"""`run_crawl`: one crawl run into an archive folder — lock, run id, modes, Scrapy, run record, index update.
+
+Modes: `full` (default), `incremental` (conditional requests for reports and attachments already
+captured; list pages always refetched), `harvest` (a province), `resume` (restart from the seeds,
+refetch lists, skip report and attachment URLs the interrupted harvest already captured — read from
+the WARCs themselves, which a SIGKILL leaves readable).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from archive.warc.reader import iter_captures, warc_files
+from crawler.seeds import Seed
+
+__all__ = ["run_crawl", "ArchiveLocked", "acquire_lock", "release_lock"]
+
+logger = logging.getLogger(__name__)
+
+
+class ArchiveLocked(RuntimeError):
+    """Another live crawl holds the archive."""
+
+
+def acquire_lock(archive: Path, run_id: str) -> Path:
+    """Take ARCHIVE/lock (pid + run id); a stale lock of a dead process is taken over, with a warning."""
+    lock = archive / "lock"
+    for _attempt in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                holder = json.loads(lock.read_text(encoding="utf-8"))
+                pid = int(holder.get("pid", 0))
+            except (ValueError, OSError):
+                holder, pid = {}, 0
+            if pid and _alive(pid):
+                raise ArchiveLocked(f"{archive} is being written by run {holder.get('run_id')} (pid {pid}); "
+                                    f"wait for it to finish, or stop it first") from None
+            logger.warning("taking over the stale lock of run %s (pid %s is gone)", holder.get("run_id"), pid)
+            lock.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"pid": os.getpid(), "run_id": run_id, "started": _now()}, handle)
+        return lock
+    raise ArchiveLocked(f"could not lock {archive}")
+
+
+def release_lock(archive: Path) -> None:
+    """Remove ARCHIVE/lock if this process holds it."""
+    lock = archive / "lock"
+    try:
+        if int(json.loads(lock.read_text(encoding="utf-8")).get("pid", 0)) == os.getpid():
+            lock.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_run_id() -> str:
+    """Sortable, unique: UTC time plus a few random characters."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+def _validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
+    """url → (etag, last_modified) of the latest 200 capture, from the index; {} when there is none."""
+    db = archive / "index.db"
+    if not db.exists():
+        logger.warning("no index at %s: the incremental crawl has no validators and refetches everything", db)
+        return {}
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            rows = conn.execute("select url, etag, last_modified from captures where status = 200 "
+                                "order by fetched_at").fetchall()
+    except sqlite3.Error as exc:
+        logger.warning("could not read validators from %s (%s): full crawl", db, exc)
+        return {}
+    return {url: (etag or "", last_modified or "") for url, etag, last_modified in rows if etag or last_modified}
+
+
+def _archived(archive: Path, run_ids: set[str] | None = None) -> tuple[dict[str, tuple[str, str]], set[str]]:
+    """From the WARCs: url → (payload digest, date) of 200 responses, and the URLs captured by `run_ids`."""
+    digests: dict[str, tuple[str, str]] = {}
+    captured: set[str] = set()
+    for path in warc_files(archive):
+        for capture in iter_captures(path):
+            if capture.status == 200 and capture.record_type == "response":
+                digests[capture.url] = (capture.payload_digest, capture.date)
+                if run_ids is not None and capture.provenance.get("run_id") in run_ids:
+                    captured.add(capture.url)
+    return digests, captured
+
+
+def _resume_chain(archive: Path) -> list[str]:
+    """Run ids of the interrupted harvest: the latest unfinished run and the resumes before it."""
+    runs = []
+    for path in sorted((archive / "runs").glob("*.json")):
+        try:
+            runs.append(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError:
+            continue
+    chain: list[str] = []
+    for run in reversed(runs):
+        chain.append(run["id"])
+        if run.get("mode") != "resume":
+            break
+    return chain
+
+
+def _write_run(archive: Path, record: Mapping[str, Any]) -> None:
+    runs = archive / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    tmp = runs / f".{record['id']}.json.tmp"
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    os.replace(tmp, runs / f"{record['id']}.json")
+
+
+def run_crawl(*, seeds: list[Seed], seeds_path: Path, archive: Path, province: str | None = None,
+              incremental: bool = False, resume: bool = False, overrides: Mapping[str, str] | None = None,
+              loglevel: str = "INFO") -> int:
+    """Crawl `seeds` into `archive`; returns the exit code (0 ok, 1 most seeds failed, 3 locked)."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from crawler.spiders.reports import ReportsSpider
+
+    archive = Path(archive)
+    archive.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id()
+    mode = "resume" if resume else "incremental" if incremental else "harvest" if province else "full"
+    try:
+        acquire_lock(archive, run_id)
+    except ArchiveLocked as exc:
+        logger.error("%s", exc)
+        print(f"nianbao crawl: {exc}")
+        return 3
+    record: dict[str, Any] = {"id": run_id, "started": _now(), "finished": None, "mode": mode,
+                              "seeds_file": str(seeds_path), "province": province or "",
+                              "seeds": [seed.__dict__ for seed in seeds], "stats": {}}
+    _write_run(archive, record)
+    try:
+        settings = get_project_settings()
+        settings.set("LOG_LEVEL", loglevel, priority="cmdline")
+        settings.set("NIANBAO_ARCHIVE", str(archive), priority="cmdline")
+        settings.set("NIANBAO_RUN_ID", run_id, priority="cmdline")
+        settings.set("NIANBAO_MODE", mode, priority="cmdline")
+        settings.set("LOG_FILE_APPEND", True, priority="cmdline")
+        chain: list[str] = _resume_chain(archive)[1:] if resume else []
+        digests, captured = _archived(archive, set(chain) if resume else None)
+        settings.set("NIANBAO_KNOWN_DIGESTS", digests, priority="cmdline")
+        if resume:
+            logger.info("resuming runs %s: %d report/attachment URLs already captured", chain, len(captured))
+            settings.set("NIANBAO_SKIP_URLS", sorted(captured), priority="cmdline")
+            record["resumes"] = chain
+        if incremental:
+            settings.set("NIANBAO_VALIDATORS", _validators_from_index(archive), priority="cmdline")
+        for name, value in (overrides or {}).items():
+            settings.set(name, value, priority="cmdline")
+        process = CrawlerProcess(settings, install_root_handler=True)
+        crawler = process.create_crawler(ReportsSpider)
+        items: list[dict[str, Any]] = []
+
+        def collect(item: Mapping[str, Any], **_: Any) -> None:
+            items.append(dict(item))
+
+        crawler.signals.connect(collect, signal=signals.item_scraped, weak=False)
+        process.crawl(crawler, seeds=seeds)
+        process.start()
+        spider = crawler.spider
+        stats = {k: v for k, v in (crawler.stats.get_stats() if crawler.stats else {}).items()}
+        seeds_ok = len(getattr(spider, "seed_ok", set()))
+        blocked = dict(getattr(spider, "blocked", {}))
+        record["stats"] = {
+            "seeds": len(seeds), "seeds_answered": seeds_ok, "blocked": blocked,
+            "pages_fetched": stats.get("downloader/response_count", 0),
+            "reports_found": sum(1 for i in items if i["role"] == "report"),
+            "attachments_found": sum(1 for i in items if i["role"] == "attachment"),
+            "unchanged": stats.get("nianbao/unchanged", 0), "revisits": stats.get("nianbao/warc/revisits", 0),
+            "errors": {k.split("/", 2)[-1]: v for k, v in stats.items() if k.startswith("nianbao/errors/")},
+            "http_errors": {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("nianbao/http/")},
+            "page_cap_reached": stats.get("nianbao/page_cap_reached", 0),
+            "resume_skipped": stats.get("nianbao/resume_skipped", 0),
+            "finish_reason": stats.get("finish_reason", ""),
+        }
+        record["found"] = items
+        record["finished"] = _now()
+        _write_run(archive, record)
+        _update_index(archive)
+        failed = len(seeds) - seeds_ok - len(blocked)
+        logger.info("run %s finished: %s", run_id, json.dumps(record["stats"], ensure_ascii=False))
+        return 1 if seeds and failed > len(seeds) / 2 else 0
+    finally:
+        release_lock(archive)
+
+
+def _update_index(archive: Path) -> None:
+    """Bring ARCHIVE/index.db up to date through the same code path as `nianbao index`."""
+    try:
+        from archive.index.build import build_index
+    except ImportError:
+        return
+    try:
+        build_index(archive, progress=False)
+    except Exception:  # the WARCs are the truth: a failed index update is logged, `nianbao index` redoes it
+        logger.exception("index update failed; run `nianbao index --archive %s`", archive)

@@ -1,0 +1,77 @@
+"""Link scoring: what a link on an agency portal leads to, with the reasons kept for `-L DEBUG`.
+
+Roles: `column` (政府信息公开 / 政务公开 / 信息公开 navigation), `list` (an annual-report column or one
+of its pages), `report` (a report article), `attachment` (a file linked from a report page, or a
+report published only as a file), `drop` (everything else, with why).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from extract.classify import classify_title
+
+__all__ = ["LinkDecision", "score_link", "ATTACHMENT_EXTENSIONS", "is_trap_url", "is_attachment_url"]
+
+ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "ofd", "et", "zip", "rar")
+_NAV_WORDS = re.compile(r"(政府信息公开|政府信息公開|政务公开|政務公開|信息公开|信息公開|政府公开|公开目录|法定主动公开)")
+_REPORT_COLUMN_WORDS = re.compile(r"(信息公开年报|信息公開年報|公开年报|公開年報|年度报告|年度報告|年报|年報)")
+_NAV_PATH = re.compile(r"/(zwgk|xxgk|zfxxgk|gk|zdgk|xxgkml|govinfo|openinfo|public)(/|\b)", re.IGNORECASE)
+_REPORT_PATH = re.compile(r"(zfxxgknb|xxgknb|gknb|gkndbg|ndbg|wzxxgknb|/nb/|nianbao|ndgzbg)", re.IGNORECASE)
+_TRAP = re.compile(
+    r"(search|sousuo|/so/|query|calendar|rili|/print|print\.|dayin|share\.php|/share|login|logon|register|"
+    r"weibo\.com|qzone|javascript:|mailto:|tel:|/rss|\.css$|\.js$|\.(jpg|jpeg|png|gif|bmp|ico|svg|mp4|mp3|flv|swf)$)",
+    re.IGNORECASE)
+_LIST_WORDS = re.compile(r"^(下一页|下页|下一頁|尾页|末页|>|»|››|\d{1,3})$")
+
+
+@dataclass(frozen=True)
+class LinkDecision:
+    """Where a link leads and why."""
+
+    role: str  # column | list | report | attachment | drop
+    score: float
+    reason: str
+
+
+def is_attachment_url(url: str) -> bool:
+    """True when the URL path ends in a document extension."""
+    path = urlsplit(url).path.lower()
+    return "." in path.rsplit("/", 1)[-1] and path.rsplit(".", 1)[-1] in ATTACHMENT_EXTENSIONS
+
+
+def is_trap_url(url: str) -> bool:
+    """Search pages, calendars, print/share endpoints, logins, media: never followed."""
+    return bool(_TRAP.search(url))
+
+
+def score_link(url: str, text: str, page_role: str) -> LinkDecision:
+    """Decide what to do with a link found on a page of role `page_role`."""
+    text = re.sub(r"\s+", "", text or "")
+    if is_trap_url(url):
+        return LinkDecision("drop", 0.0, "search/calendar/print/share/media endpoint")
+    verdict = classify_title(text) if text else None
+    if is_attachment_url(url):
+        if page_role == "report":
+            return LinkDecision("attachment", 1.0, "file linked from a report page")
+        if verdict and verdict.is_report:
+            return LinkDecision("attachment", verdict.score, "report published as a file: " + "; ".join(verdict.reasons))
+        return LinkDecision("drop", 0.0, "file not linked from a report page and not titled as a report")
+    if page_role == "list" and _LIST_WORDS.match(text):
+        return LinkDecision("list", 0.6, f"pagination link {text!r}")
+    if verdict and verdict.is_report and verdict.year is not None:
+        return LinkDecision("report", verdict.score, "; ".join(verdict.reasons))
+    if verdict and any(r.startswith("look-alike") for r in verdict.reasons):
+        return LinkDecision("drop", 0.0, "; ".join(r for r in verdict.reasons if r.startswith("look-alike")))
+    path = urlsplit(url).path
+    # A report-like title without a year names the column, not one report (政府信息公开年报).
+    if _REPORT_COLUMN_WORDS.search(text) or _REPORT_PATH.search(path):
+        why = "report column: " + ("text " + text if _REPORT_COLUMN_WORDS.search(text) else "path " + path)
+        return LinkDecision("list", 0.8, why)
+    if _NAV_WORDS.search(text):
+        return LinkDecision("column", 0.6, f"disclosure navigation: text {text}")
+    if page_role == "seed" and _NAV_PATH.search(path) and len(text) <= 8:
+        return LinkDecision("column", 0.4, f"disclosure navigation: path {path}")
+    return LinkDecision("drop", 0.0, "no report, column or pagination signal")
