@@ -179,7 +179,8 @@ def run_crawl(*, seeds: list[Seed], seeds_path: Path, archive: Path, province: s
             settings.set("NIANBAO_VALIDATORS", _validators_from_index(archive), priority="cmdline")
         for name, value in (overrides or {}).items():
             settings.set(name, value, priority="cmdline")
-        process = CrawlerProcess(settings, install_root_handler=True)
+        settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
+        process = CrawlerProcess(settings)
         crawler = process.create_crawler(ReportsSpider)
         items: list[dict[str, Any]] = []
 

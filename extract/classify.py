@@ -68,4 +68,8 @@ def classify_title(title: str) -> Classification:
             score -= 0.8
             reasons.append(f"look-alike: {name}")
     score = max(0.0, min(1.0, score))
-    return Classification(is_report=score >= 0.6, score=round(score, 2), year=year, reasons=tuple(reasons))
+    # A report is of one year: a report-like title without one names a column (政府信息公开年报).
+    if year is None and score >= 0.6:
+        reasons.append("no year: a column name rather than one report")
+    return Classification(is_report=score >= 0.6 and year is not None, score=round(score, 2), year=year,
+                          reasons=tuple(reasons))

@@ -110,6 +110,8 @@ def _finish(url: str, kind: str, title: str, text: str, tables: tuple[Table, ...
     if any(reason.startswith("look-alike") for reason in title_verdict.reasons):
         score = min(score, 0.3)
     score = round(min(score, 1.0), 2)
+    if not title_verdict.is_report and evidence < 0.3:
+        score = min(score, 0.5)  # a yearless report-like title needs the body's evidence (sections, tables)
     year = title_verdict.year or (report_year(text[:200]) if score >= 0.6 else None)
     if year is None and published and score >= 0.6:
         year = int(published[:4]) - 1  # a report is published early in the year after the one it covers
@@ -144,5 +146,6 @@ def _attachment_document(body: bytes, url: str, kind: str, options: ExtractOptio
     first_lines = [line for line in text.split("\n")[:5] if line.strip()]
     title = options.title or next((line for line in first_lines if classify_title(line).score >= 0.6),
                                   first_lines[0] if first_lines else name)
-    return _finish(url, kind, title, text, tables, "", options.agency or signature_agency(text), "", "", error, (),
+    # An attachment's own signature names its agency better than the seed it was reached from.
+    return _finish(url, kind, title, text, tables, "", signature_agency(text) or options.agency, "", "", error, (),
                    options)

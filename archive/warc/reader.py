@@ -91,7 +91,7 @@ def iter_captures(path: Path, errors: list[str] | None = None) -> Iterator[Captu
                 headers = record.rec_headers
                 if rtype in ("response", "revisit"):
                     http = record.http_headers
-                    payload = record.content_stream().read()
+                    payload = record.raw_stream.read()  # as received: content_stream() would decode gzip
                     capture = CaptureRecord(
                         url=headers.get_header("WARC-Target-URI") or "", record_type=rtype,
                         record_id=headers.get_header("WARC-Record-ID") or "",

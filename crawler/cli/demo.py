@@ -97,7 +97,8 @@ def _index(archive: Path, missing: list[str]) -> None:
 
 def _summary(archive: Path, manifest: dict, seconds: float) -> None:
     """Print agencies, reports per year, WARC files and how to browse."""
-    expected = [doc for doc in manifest["documents"] if doc.get("is_report") and not doc.get("extra")]
+    expected = [doc for doc in manifest["documents"]
+                if doc.get("is_report") and not doc.get("extra") and not doc.get("robots_disallowed")]
     click.echo("")
     click.echo(f"Demo finished in {seconds:.0f} s. Archive: {archive.resolve()}")
     db = archive / "index.db"

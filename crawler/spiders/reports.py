@@ -110,9 +110,14 @@ class ReportsSpider(scrapy.Spider):
     def failed(self, failure: Any) -> None:
         """A request that never got an answer (DNS, timeout, refused): recorded, the crawl goes on."""
         request = failure.request
+        message = failure.getErrorMessage()
+        if "robots.txt" in message:
+            self.crawler.stats.inc_value("nianbao/robots_disallowed")
+            logger.info("not fetched %s: disallowed by robots.txt", request.url)
+            return
         reason = failure.value.__class__.__name__
         self.crawler.stats.inc_value(f"nianbao/errors/{reason}")
-        logger.warning("failed %s: %s", request.url, failure.getErrorMessage())
+        logger.warning("failed %s: %s (%s)", request.url, message, reason)
 
     def parse(self, response: Response, **_: Any) -> Iterator[Any]:
         meta = response.meta
@@ -208,16 +213,19 @@ class ReportsSpider(scrapy.Spider):
                 logger.debug("drop %s %r: %s", url, text[:40], decision.reason)
                 continue
             new_allowed = allowed
+            link_provenance = provenance
             if host_key(url) not in allowed:
                 if decision.role == "attachment" and page_role == "report":
                     pass  # attachments are fetched wherever a report page links them
                 elif state.get("aggregator") and decision.role in ("list", "report") and page_role == "list":
                     new_allowed = allowed | {host_key(url)}
+                    if decision.role == "list":  # the aggregator links another agency's report column
+                        link_provenance = {**provenance, "agency": _agency_from_link(text) or provenance["agency"]}
                 else:
                     logger.debug("drop %s %r: another site (%s), not followed from this seed", url, text[:40],
                                  host_key(url))
                     continue
-            request = self._link_request(response, url, text, decision, state, provenance, new_allowed, page_role)
+            request = self._link_request(response, url, text, decision, state, link_provenance, new_allowed, page_role)
             if request is not None:
                 yield request
 
@@ -289,6 +297,15 @@ def _links_in(html: str, base: str) -> list[tuple[str, str]]:
             text = re.sub(r"\s+", " ", anchor.text_content() or "").strip()
             links.append((href, text if len(text) >= 4 or not anchor.get("title") else anchor.get("title", "")))
     return links
+
+
+_COLUMN_SUFFIX = re.compile(r"(政府)?(信息|資訊)?(公开|公開)?(工作)?(年度)?(报告|報告|年报|年報)(专栏|專欄)?$")
+
+
+def _agency_from_link(text: str) -> str:
+    """安顺市西秀区人民政府政府信息公开年报 → 安顺市西秀区人民政府."""
+    name = _COLUMN_SUFFIX.sub("", re.sub(r"\s+", "", text))
+    return name if 3 <= len(name) <= 40 else ""
 
 
 def _title(html: str) -> str:

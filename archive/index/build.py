@@ -1,0 +1,320 @@
+"""`build_index`: bring ARCHIVE/index.db up to date from the WARC files alone.
+
+Only WARC files not yet indexed (or grown since) are read; documents whose `extractor_version` is
+older than the extractor's are re-extracted from their records; extraction runs on every core.
+Deleting index.db and rerunning gives the same rows (ids aside).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archive.converters import default_converters
+from archive.index.schema import chars_of, open_index
+from archive.warc.reader import CaptureRecord, decode_payload, iter_captures, warc_files
+from extract.document import EXTRACTOR_VERSION, Document, document
+from extract.options import ExtractOptions
+
+__all__ = ["build_index", "IndexReport"]
+
+logger = logging.getLogger(__name__)
+BATCH = 200
+_EXTRACTABLE_TYPES = ("html", "xml", "pdf", "msword", "officedocument", "ms-excel", "ofd", "wps", "text/plain",
+                      "octet-stream")
+
+
+@dataclass
+class IndexReport:
+    """What one `build_index` call did."""
+
+    files_indexed: int = 0
+    files_skipped: int = 0
+    captures: int = 0
+    documents: int = 0
+    reextracted: int = 0
+    errors: list[str] | None = None
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _extract_job(job: tuple[bytes, list[tuple[str, str]], str, str, str]) -> Document:
+    body, headers, url, agency, title = job
+    options = ExtractOptions(agency=agency, title=title, converters=default_converters())
+    return document(body, dict(headers), url, options)
+
+
+def _extractable(capture: CaptureRecord) -> bool:
+    if capture.record_type != "response" or capture.status != 200 or not capture.payload:
+        return False
+    if capture.url.endswith("/robots.txt"):
+        return False
+    ctype = capture.header("Content-Type").lower()
+    return not ctype or any(t in ctype for t in _EXTRACTABLE_TYPES)
+
+
+def _capture_row(capture: CaptureRecord) -> dict[str, Any]:
+    prov = capture.provenance
+    return {"run_id": prov.get("run_id", ""), "url": capture.url, "status": capture.status,
+            "fetched_at": capture.date, "content_type": capture.header("Content-Type"),
+            "record_type": capture.record_type, "warc_file": capture.warc_file, "warc_offset": capture.offset,
+            "warc_length": capture.length, "payload_digest": capture.payload_digest, "etag": capture.header("ETag"),
+            "last_modified": capture.header("Last-Modified"),
+            "unchanged": int(capture.status == 304 or capture.record_type == "revisit"),
+            "refers_to_uri": capture.refers_to_uri, "refers_to_date": capture.refers_to_date,
+            "ip_address": capture.ip_address, "seed": prov.get("seed", ""), "via": prov.get("via", ""),
+            "link_text": prov.get("link_text", ""), "hop_path": prov.get("hop_path", ""), "role": prov.get("role", ""),
+            "reason": prov.get("reason", "")}
+
+
+def _document_row(doc: Document, capture_id: int, agency_id: int | None, province: str) -> dict[str, Any]:
+    return {"capture_id": capture_id, "url": doc.url, "agency_id": agency_id, "agency": doc.agency, "province": province,
+            "title": doc.title, "year": doc.year, "published": doc.published, "kind": doc.kind, "parent_id": None,
+            "encoding": doc.encoding, "encoding_source": doc.encoding_source, "mojibake": doc.mojibake,
+            "mojibake_detail": doc.mojibake_detail, "is_report": int(doc.is_report), "report_score": doc.report_score,
+            "text": doc.text, "text_simplified": doc.text_simplified, "extractor_version": doc.extractor_version,
+            "script": doc.script, "report_reasons": json.dumps(list(doc.report_reasons), ensure_ascii=False),
+            "error": doc.error, "tables": json.dumps([list(map(list, t)) for t in doc.tables], ensure_ascii=False)}
+
+
+class _Indexer:
+    def __init__(self, archive: Path, workers: int, progress: bool) -> None:
+        self.archive = archive
+        self.db: sqlite_utils.Database = open_index(archive / "index.db")
+        self.workers = max(1, workers)
+        self.progress = progress
+        self.report = IndexReport(errors=[])
+        self._agency_ids: dict[tuple[str, str, str], int] = {}
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, jobs: list[tuple[bytes, list[tuple[str, str]], str, str, str]]) -> Iterator[Document]:
+        if self.workers == 1 or len(jobs) < 4:
+            return (_extract_job(job) for job in jobs)
+        if self._pool is None:
+            import multiprocessing
+
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
+        return self._pool.map(_extract_job, jobs, chunksize=4)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+        self.db.conn.close()
+
+    # --- agencies and runs ---
+
+    def load_runs(self) -> None:
+        for path in sorted((self.archive / "runs").glob("*.json")):
+            try:
+                run = json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                self.report.errors.append(f"{path}: unreadable run record ({exc})")  # type: ignore[union-attr]
+                continue
+            self.db["runs"].upsert({"id": run["id"], "started": run.get("started"), "finished": run.get("finished"),
+                                    "mode": run.get("mode"), "stats": json.dumps(run.get("stats", {}), ensure_ascii=False)},
+                                   pk="id")
+            for seed in run.get("seeds", []):
+                self.agency_id(seed.get("agency", ""), seed.get("province", ""), seed.get("city", ""),
+                               seed.get("county", ""), seed.get("url", ""))
+
+    def agency_id(self, agency: str, province: str, city: str, county: str, url: str) -> int | None:
+        if not agency:
+            return None
+        key = (agency, province, url)
+        if key not in self._agency_ids:
+            row = self.db.conn.execute("select id from agencies where agency = ? and province = ? and url = ?",
+                                       key).fetchone()
+            if row is None:
+                cursor = self.db.conn.execute(
+                    "insert into agencies (agency, province, city, county, url) values (?, ?, ?, ?, ?)",
+                    (agency, province, city, county, url))
+                self._agency_ids[key] = int(cursor.lastrowid or 0)
+            else:
+                self._agency_ids[key] = int(row[0])
+        return self._agency_ids[key]
+
+    # --- files ---
+
+    def index_file(self, path: Path) -> None:
+        name = path.name.removesuffix(".open")
+        size = path.stat().st_size
+        known = self.db.conn.execute("select size from warc_files where name = ?", (name,)).fetchone()
+        if known and known[0] == size:
+            self.report.files_skipped += 1
+            return
+        if known:  # the file grew (an .open file of an interrupted crawl): index it again, whole
+            ids = [r[0] for r in self.db.conn.execute("select id from captures where warc_file = ?", (name,))]
+            self._delete_captures(ids)
+        errors: list[str] = []
+        batch: list[CaptureRecord] = []
+        count = 0
+        for capture in iter_captures(path, errors):
+            batch.append(capture)
+            if len(batch) >= BATCH:
+                count += self._store(batch)
+                batch = []
+        count += self._store(batch)
+        self.report.errors.extend(errors)  # type: ignore[union-attr]
+        self.db.conn.execute("insert or replace into warc_files values (?, ?, ?, ?)", (name, size, count, _now()))
+        self.db.conn.commit()
+        self.report.files_indexed += 1
+
+    def _delete_captures(self, ids: list[int]) -> None:
+        for capture_id in ids:
+            for (doc_id,) in self.db.conn.execute("select id from documents where capture_id = ?", (capture_id,)).fetchall():
+                self._delete_document(doc_id)
+            self.db.conn.execute("delete from captures where id = ?", (capture_id,))
+
+    def _delete_document(self, doc_id: int) -> None:
+        self.db.conn.execute("delete from documents where id = ?", (doc_id,))
+        self.db.conn.execute("delete from documents_fts where rowid = ?", (doc_id,))
+        self.db.conn.execute("delete from documents_chars where rowid = ?", (doc_id,))
+
+    def _store(self, batch: list[CaptureRecord]) -> int:
+        if not batch:
+            return 0
+        conn = self.db.conn
+        capture_ids = []
+        for capture in batch:
+            row = _capture_row(capture)
+            cursor = conn.execute(f"insert into captures ({', '.join(row)}) values ({', '.join('?' * len(row))})",
+                                  list(row.values()))
+            capture_ids.append(int(cursor.lastrowid or 0))
+        todo = [(capture, cid) for capture, cid in zip(batch, capture_ids) if _extractable(capture)]
+        jobs = [(decode_payload(c), c.headers, c.url, c.provenance.get("agency", ""),
+                 c.provenance.get("link_text", "") if c.provenance.get("role") == "attachment" else "")
+                for c, _ in todo]
+        for (capture, capture_id), doc in zip(todo, self.map(jobs)):
+            prov = capture.provenance
+            agency_id = self.agency_id(prov.get("agency", ""), prov.get("province", ""), prov.get("city", ""),
+                                       prov.get("county", ""), prov.get("seed", ""))
+            self._insert_document(_document_row(doc, capture_id, agency_id, prov.get("province", "")))
+        self.report.captures += len(batch)
+        self.report.documents += len(todo)
+        conn.commit()
+        return len(batch)
+
+    def _insert_document(self, row: dict[str, Any], doc_id: int | None = None) -> int:
+        conn = self.db.conn
+        if doc_id is not None:
+            row = {"id": doc_id, **row}
+        cursor = conn.execute(f"insert into documents ({', '.join(row)}) values ({', '.join('?' * len(row))})",
+                              list(row.values()))
+        new_id = int(cursor.lastrowid or 0)
+        title, body = row["title"] or "", row["text_simplified"] or ""
+        from extract.metadata import to_simplified
+
+        conn.execute("insert into documents_fts (rowid, title, body) values (?, ?, ?)",
+                     (new_id, to_simplified(title), body))
+        conn.execute("insert into documents_chars (rowid, title, body) values (?, ?, ?)",
+                     (new_id, chars_of(to_simplified(title)), chars_of(body)))
+        return new_id
+
+    # --- after all files ---
+
+    def link_parents(self) -> None:
+        """An attachment's parent is the latest document of the page that linked to it."""
+        self.db.conn.execute("""
+            update documents set parent_id = (
+                select p.id from documents p join captures pc on pc.id = p.capture_id
+                where p.url = (select c.via from captures c where c.id = documents.capture_id)
+                order by pc.fetched_at desc limit 1)
+            where kind != 'html'""")
+        self.db.conn.commit()
+
+    def reextract_stale(self) -> None:
+        stale = self.db.conn.execute(
+            "select d.id, c.warc_file, c.warc_offset from documents d join captures c on c.id = d.capture_id "
+            "where d.extractor_version < ?", (EXTRACTOR_VERSION,)).fetchall()
+        if not stale:
+            return
+        logger.info("re-extracting %d documents made by an older extractor", len(stale))
+        files = {p.name.removesuffix(".open"): p for p in warc_files(self.archive)}
+        for doc_id, warc_file, offset in stale:
+            path = files.get(warc_file)
+            if path is None:
+                continue
+            capture = _read_at(path, offset)
+            if capture is None:
+                continue
+            old = self.db.conn.execute("select capture_id, agency_id, province, parent_id from documents where id = ?",
+                                       (doc_id,)).fetchone()
+            doc = _extract_job((decode_payload(capture), capture.headers, capture.url,
+                                capture.provenance.get("agency", ""), ""))
+            self._delete_document(doc_id)
+            row = _document_row(doc, old[0], old[1], old[2])
+            row["parent_id"] = old[3]
+            self._insert_document(row, doc_id)
+            self.report.reextracted += 1
+        self.db.conn.commit()
+
+
+def _read_at(path: Path, offset: int) -> CaptureRecord | None:
+    """The capture whose response record starts at `offset` (with its provenance)."""
+    for capture in iter_captures(path):
+        if capture.offset == offset:
+            return capture
+    return None
+
+
+def build_index(archive: Path, progress: bool = True, workers: int | None = None) -> IndexReport:
+    """Index every WARC file of `archive` not yet indexed; returns what was done."""
+    archive = Path(archive)
+    indexer = _Indexer(archive, workers or os.cpu_count() or 1, progress)
+    try:
+        indexer.load_runs()
+        files = warc_files(archive)
+        crawl_running = (archive / "lock").exists()
+        if crawl_running:  # a live crawl's .open file is still growing: leave it for the next run
+            files = [f for f in files if not f.name.endswith(".open")]
+        bar = _progress(progress, len(files))
+        for path in files:
+            indexer.index_file(path)
+            bar(path.name)
+        indexer.link_parents()
+        indexer.reextract_stale()
+        _store_figures(indexer.db)
+        return indexer.report
+    finally:
+        indexer.close()
+
+
+def _store_figures(db: sqlite_utils.Database) -> None:
+    """Parse the statistical tables of reports (issue #7) when the parser is present."""
+    try:
+        from archive.index.figures import update_figures
+    except ImportError:
+        return
+    update_figures(db)
+
+
+def _progress(enabled: bool, total: int):  # type: ignore[no-untyped-def]
+    """A progress callback: a rich bar on a terminal, log lines otherwise."""
+    done = 0
+
+    def step(name: str) -> None:
+        nonlocal done
+        done += 1
+        if enabled:
+            if sys.stderr.isatty():
+                width = 30
+                filled = int(width * done / max(total, 1))
+                sys.stderr.write(f"\rindexing [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name[:50]}")
+                if done == total:
+                    sys.stderr.write("\n")
+            else:
+                logger.info("indexed %d/%d: %s", done, total, name)
+
+    return step
