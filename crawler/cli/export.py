@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import sqlite3
+import sys
 from pathlib import Path
 
 import click
 
-from .common import archive_option, not_available
+from .common import archive_option, require_index
+
+COLUMNS = ("id", "url", "agency", "province", "title", "year", "published", "kind", "parent_id", "encoding",
+           "encoding_source", "mojibake", "is_report", "report_score", "extractor_version")
 
 
 @click.command()
 @archive_option
-def export(archive: Path) -> None:
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--reports-only", is_flag=True, help="Only documents classified as annual reports.")
+@click.option("--text", "with_text", is_flag=True, help="Include the extracted text.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (default: standard output).")
+def export(archive: Path, fmt: str, reports_only: bool, with_text: bool, output: Path | None) -> None:
     """Export documents as JSONL or CSV.
 
     \b
     Example:
-        nianbao export --archive ./archive
+        nianbao export --archive ./archive --reports-only --format csv -o reports.csv
     """
-    not_available("export", 6)
+    db = require_index(archive)
+    columns = COLUMNS + (("text",) if with_text else ())
+    where = " where is_report = 1" if reports_only else ""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    rows = conn.execute(f"select {', '.join(columns)} from documents{where} order by agency, year, url")
+    handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == "csv":
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            writer.writerows(rows)
+        else:
+            for row in rows:
+                handle.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False) + "\n")
+    finally:
+        conn.close()
+        if output:
+            handle.close()
