@@ -41,20 +41,33 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes) -> list[tuple[str, str]]:
-    """Headers consistent with the body we have: de-chunked bodies declared, Content-Length corrected."""
+def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes, protocol: str,
+                               status: int) -> list[tuple[str, str]]:
+    """Headers consistent with the body we have: transport framing declared, Content-Length corrected.
+
+    Twisted keeps connection-control headers (Transfer-Encoding, Content-Length) to itself; Scrapy rebuilds
+    Content-Length only for fixed-length bodies. So a missing Content-Length on an HTTP/1.1 answer with a
+    body means the transport de-chunked it: declared as `X-Archive-Orig-Transfer-Encoding: chunked`.
+    """
     out: list[tuple[str, str]] = []
-    chunked = False
+    has_length = False
     for name, value in headers:
         lower = name.lower()
         if lower == "transfer-encoding":
-            chunked = True
             out.append(("X-Archive-Orig-Transfer-Encoding", value))
-        elif lower == "content-length" and value.strip() != str(len(body)):
-            out.append(("X-Archive-Orig-Content-Length", value))
+        elif lower == "content-length":
+            has_length = True
+            if value.strip() != str(len(body)):
+                out.append(("X-Archive-Orig-Content-Length", value))
+                out.append(("Content-Length", str(len(body))))
+            else:
+                out.append((name, value))
         else:
             out.append((name, value))
-    if chunked or not any(n.lower() == "content-length" for n, _ in out):
+    if not has_length:
+        if protocol == "HTTP/1.1" and status not in (204, 304) and not any(
+                n == "X-Archive-Orig-Transfer-Encoding" for n, _ in out):
+            out.append(("X-Archive-Orig-Transfer-Encoding", "chunked"))
         out.append(("Content-Length", str(len(body))))
     return out
 
@@ -136,7 +149,8 @@ class WarcCaptureMiddleware:
         exchange = Exchange(
             url=request.url, method=request.method, request_target=target, request_headers=request_headers,
             request_body=request.body or b"", status=response.status, reason=reason, protocol=protocol,
-            response_headers=_declare_transport_changes(_pairs(response.headers), body), body=body,
+            response_headers=_declare_transport_changes(_pairs(response.headers), body, protocol, response.status),
+            body=body,
             ip_address=str(response.ip_address) if response.ip_address else "", fetched_at=warc_date())
         digest = sha1_digest(body)
         previous = self.known.get(request.url)

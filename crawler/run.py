@@ -18,60 +18,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from archive.lock import ArchiveLocked, acquire_lock, live_lock_holder, release_lock
 from archive.warc.reader import iter_captures, warc_files
 from crawler.seeds import Seed
 
-__all__ = ["run_crawl", "ArchiveLocked", "acquire_lock", "release_lock"]
+__all__ = ["run_crawl", "ArchiveLocked", "acquire_lock", "release_lock", "live_lock_holder"]
 
 logger = logging.getLogger(__name__)
-
-
-class ArchiveLocked(RuntimeError):
-    """Another live crawl holds the archive."""
-
-
-def acquire_lock(archive: Path, run_id: str) -> Path:
-    """Take ARCHIVE/lock (pid + run id); a stale lock of a dead process is taken over, with a warning."""
-    lock = archive / "lock"
-    for _attempt in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                holder = json.loads(lock.read_text(encoding="utf-8"))
-                pid = int(holder.get("pid", 0))
-            except (ValueError, OSError):
-                holder, pid = {}, 0
-            if pid and _alive(pid):
-                raise ArchiveLocked(f"{archive} is being written by run {holder.get('run_id')} (pid {pid}); "
-                                    f"wait for it to finish, or stop it first") from None
-            logger.warning("taking over the stale lock of run %s (pid %s is gone)", holder.get("run_id"), pid)
-            lock.unlink(missing_ok=True)
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"pid": os.getpid(), "run_id": run_id, "started": _now()}, handle)
-        return lock
-    raise ArchiveLocked(f"could not lock {archive}")
-
-
-def release_lock(archive: Path) -> None:
-    """Remove ARCHIVE/lock if this process holds it."""
-    lock = archive / "lock"
-    try:
-        if int(json.loads(lock.read_text(encoding="utf-8")).get("pid", 0)) == os.getpid():
-            lock.unlink()
-    except (OSError, ValueError):
-        pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _now() -> str:
@@ -99,16 +52,23 @@ def _validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
     return {url: (etag or "", last_modified or "") for url, etag, last_modified in rows if etag or last_modified}
 
 
-def _archived(archive: Path, run_ids: set[str] | None = None) -> tuple[dict[str, tuple[str, str]], set[str]]:
-    """From the WARCs: url → (payload digest, date) of 200 responses, and the URLs captured by `run_ids`."""
+def _archived(archive: Path, run_ids: set[str] | None = None) -> tuple[dict[str, tuple[str, str]], dict[str, list[list[str]]]]:
+    """From the WARCs: url → (payload digest, date) of 200 responses, and, for the runs `run_ids`, the
+    report and attachment URLs they captured (a report with the files its archived copy links)."""
+    from archive.warc.reader import decode_payload
+    from crawler.spiders.reports import attachment_links
+
     digests: dict[str, tuple[str, str]] = {}
-    captured: set[str] = set()
+    captured: dict[str, list[list[str]]] = {}
     for path in warc_files(archive):
         for capture in iter_captures(path):
-            if capture.status == 200 and capture.record_type == "response":
-                digests[capture.url] = (capture.payload_digest, capture.date)
-                if run_ids is not None and capture.provenance.get("run_id") in run_ids:
-                    captured.add(capture.url)
+            if capture.status != 200 or capture.record_type != "response":
+                continue
+            digests[capture.url] = (capture.payload_digest, capture.date)
+            role = capture.provenance.get("role")
+            if run_ids is not None and capture.provenance.get("run_id") in run_ids and role in ("report", "attachment"):
+                captured[capture.url] = (attachment_links(decode_payload(capture), capture.header("Content-Type"),
+                                                          capture.url) if role == "report" else [])
     return digests, captured
 
 
@@ -173,7 +133,7 @@ def run_crawl(*, seeds: list[Seed], seeds_path: Path, archive: Path, province: s
         settings.set("NIANBAO_KNOWN_DIGESTS", digests, priority="cmdline")
         if resume:
             logger.info("resuming runs %s: %d report/attachment URLs already captured", chain, len(captured))
-            settings.set("NIANBAO_SKIP_URLS", sorted(captured), priority="cmdline")
+            settings.set("NIANBAO_SKIP_URLS", captured, priority="cmdline")
             record["resumes"] = chain
         if incremental:
             settings.set("NIANBAO_VALIDATORS", _validators_from_index(archive), priority="cmdline")

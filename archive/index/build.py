@@ -22,6 +22,7 @@ import sqlite_utils
 
 from archive.converters import default_converters
 from archive.index.schema import chars_of, open_index
+from archive.lock import live_lock_holder
 from archive.warc.reader import CaptureRecord, decode_payload, iter_captures, warc_files
 from extract.document import EXTRACTOR_VERSION, Document, document
 from extract.options import ExtractOptions
@@ -276,7 +277,7 @@ def build_index(archive: Path, progress: bool = True, workers: int | None = None
     try:
         indexer.load_runs()
         files = warc_files(archive)
-        crawl_running = (archive / "lock").exists()
+        crawl_running = live_lock_holder(archive) is not None
         if crawl_running:  # a live crawl's .open file is still growing: leave it for the next run
             files = [f for f in files if not f.name.endswith(".open")]
         bar = _progress(progress, len(files))

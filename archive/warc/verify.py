@@ -15,7 +15,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-__all__ = ["WarcCheck", "verify_warc", "repair_warc"]
+__all__ = ["WarcCheck", "verify_warc", "repair_warc", "complete_members_end"]
 
 
 @dataclass
@@ -33,30 +33,62 @@ class WarcCheck:
         return not self.torn and not self.problems
 
 
+def complete_members_end(path: Path) -> tuple[int, int, str]:
+    """(members, offset after the last complete gzip member, error) — a killed writer leaves a partial one."""
+    members = good_end = 0
+    error = ""
+    with path.open("rb") as stream:
+        position = 0
+        decompressor = zlib.decompressobj(31)
+        pending = b""
+        while True:
+            chunk = pending or stream.read(1 << 20)
+            pending = b""
+            if not chunk:
+                break
+            try:
+                decompressor.decompress(chunk)
+            except zlib.error as exc:
+                error = f"corrupt gzip data after offset {good_end}: {exc}"
+                break
+            if decompressor.eof:
+                unused = decompressor.unused_data
+                position += len(chunk) - len(unused)
+                members += 1
+                good_end = position
+                decompressor = zlib.decompressobj(31)
+                pending = unused
+            else:
+                position += len(chunk)
+    return members, good_end, error
+
+
 def verify_warc(path: Path) -> WarcCheck:
-    """Check every record's digests and that the file ends on a record boundary."""
+    """Check that the file ends on a record boundary and every complete record's digests."""
     check = WarcCheck(path)
     size = path.stat().st_size
+    _members, check.good_end, error = complete_members_end(path)
+    if error:
+        check.problems.append(f"{path.name}: {error}")
     try:
         with path.open("rb") as stream:
             iterator = ArchiveIterator(stream, check_digests=True)
             for record in iterator:
                 offset = iterator.get_record_offset()
-                stream_ = record.content_stream()
-                while stream_.read(1 << 20):
+                if offset >= check.good_end:
+                    break  # the partial record a killed writer left
+                content = record.content_stream()
+                while content.read(1 << 20):
                     pass
                 if record.digest_checker.passed is False:
                     check.problems.append(f"{path.name} offset {offset}: " + "; ".join(record.digest_checker.problems))
                 check.records += 1
-                iterator.read_to_end(record)
-                check.good_end = iterator.offset if hasattr(iterator, "offset") else stream.tell()
     except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError) as exc:
-        check.torn = True
-        check.problems.append(f"{path.name}: torn after offset {check.good_end} of {size} bytes ({exc})")
-        return check
+        check.problems.append(f"{path.name}: unreadable record before offset {check.good_end} ({exc})")
     if check.good_end < size:
         check.torn = True
-        check.problems.append(f"{path.name}: {size - check.good_end} bytes after the last complete record")
+        check.problems.append(f"{path.name}: torn: {size - check.good_end} bytes after the last complete record "
+                              f"(offset {check.good_end}); `nianbao verify --repair` cuts them off")
     return check
 
 

@@ -27,8 +27,12 @@ def verify(archive: Path, repair: bool) -> None:
     from archive.warc.reader import warc_files
     from archive.warc.verify import repair_warc, verify_warc
 
-    if (archive / "lock").exists() and repair:
-        raise click.ClickException(f"{archive / 'lock'} exists: a crawl may be running; stop it before --repair")
+    from archive.lock import live_lock_holder
+
+    holder = live_lock_holder(archive)
+    if holder and repair:
+        raise click.ClickException(f"run {holder.get('run_id')} (pid {holder.get('pid')}) is writing {archive}; "
+                                   "stop it before --repair")
     files = warc_files(archive)
     if not files:
         raise click.ClickException(f"no WARC files in {archive / 'warc'}")

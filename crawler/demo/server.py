@@ -43,6 +43,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Crawlers drop connections (a killed crawl, a cancelled download): not the server's problem.
+        logger.debug("connection from %s ended abruptly", client_address, exc_info=True)
+
     def __init__(self, address: tuple[str, int], portals: DemoPortals, site: dict[str, Any]) -> None:
         self.portals = portals
         self.site = site

@@ -93,7 +93,8 @@ class ReportsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         validators = self._setting("NIANBAO_VALIDATORS") or {}
         self.validators: dict[str, tuple[str, str]] = dict(validators)
-        self.skip_urls: set[str] = set(self._setting("NIANBAO_SKIP_URLS") or ())
+        # --resume: url → attachment links read from its archived copy (so a skipped report's files still come)
+        self.skip_urls: dict[str, list[list[str]]] = dict(self._setting("NIANBAO_SKIP_URLS") or {})
         for seed in self.seeds():
             url = canonical_url(seed.url)
             provenance = {"seed": url, "agency": seed.agency, "province": seed.province, "city": seed.city,
@@ -225,6 +226,9 @@ class ReportsSpider(scrapy.Spider):
                     logger.debug("drop %s %r: another site (%s), not followed from this seed", url, text[:40],
                                  host_key(url))
                     continue
+            if decision.role in ("report", "attachment") and url in self.skip_urls:
+                yield from self._resumed(url, text, decision.role, link_provenance, state)
+                continue
             request = self._link_request(response, url, text, decision, state, link_provenance, new_allowed, page_role)
             if request is not None:
                 yield request
@@ -250,10 +254,6 @@ class ReportsSpider(scrapy.Spider):
                 if nav > self.max_nav_depth + 2:
                     logger.debug("drop %s: navigation depth %d", url, nav)
                     return None
-        if role in ("report", "attachment") and url in self.skip_urls:
-            logger.debug("skip %s: already captured in this harvest (--resume)", url)
-            self.crawler.stats.inc_value("nianbao/resume_skipped")
-            return None
         headers: dict[str, str] = {}
         if role in ("report", "attachment") and url in self.validators:
             etag, last_modified = self.validators[url]
@@ -271,6 +271,24 @@ class ReportsSpider(scrapy.Spider):
                               priority=_PRIORITY.get(role, 0),
                               meta={"nianbao": new_provenance, "nb": new_state, "role": role})
 
+    def _resumed(self, url: str, text: str, role: str, provenance: dict[str, str],
+                 state: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """A report or file the interrupted harvest already captured: not refetched; a report's files still are."""
+        logger.debug("skip %s: already captured in this harvest (--resume)", url)
+        self.crawler.stats.inc_value("nianbao/resume_skipped")
+        self.crawler.stats.inc_value(f"nianbao/found/{role}")
+        if role != "report":
+            return
+        for attachment, link_text in self.skip_urls.get(url, []):
+            if attachment in self.skip_urls:
+                self.crawler.stats.inc_value("nianbao/resume_skipped")
+                continue
+            meta_provenance = {**provenance, "via": url, "link_text": link_text[:200],
+                               "hop_path": provenance["hop_path"] + "LE", "role": "attachment",
+                               "reason": "file linked from a report page (read from its archived copy on --resume)"}
+            yield scrapy.Request(attachment, callback=self.parse, errback=self.failed, priority=_PRIORITY["attachment"],
+                                 meta={"nianbao": meta_provenance, "nb": state, "role": "attachment"})
+
     def _item(self, response: Response, role: str, title: str = "", changed: bool = True) -> dict[str, Any]:
         provenance = response.meta["nianbao"]
         title = title or provenance.get("link_text", "")
@@ -280,6 +298,17 @@ class ReportsSpider(scrapy.Spider):
                 "is_report": verdict.is_report if role == "report" else None, "agency": provenance.get("agency", ""),
                 "province": provenance.get("province", ""), "seed": provenance.get("seed", ""),
                 "via": provenance.get("via", ""), "status": response.status, "changed": changed}
+
+
+def attachment_links(body: bytes, content_type: str, url: str) -> list[list[str]]:
+    """[absolute URL, link text] of the files a report page links (used by --resume on archived copies)."""
+    text = decode_html(body, content_type).text
+    links = []
+    for href, link_text in _links_in(text, url):
+        absolute = canonical_url(urljoin(url, href.strip()))
+        if is_attachment_url(absolute):
+            links.append([absolute, link_text])
+    return links
 
 
 def _links_in(html: str, base: str) -> list[tuple[str, str]]:

@@ -1,0 +1,235 @@
+"""End to end on the demo portals: crawl (a real `nianbao crawl` process), WARC, index, search, incremental,
+SIGKILL + resume. Scored against the demo's ground-truth manifest and its servers' own request logs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.warc.reader import iter_captures, warc_files
+from crawler.demo.server import DemoPortals
+
+pytestmark = pytest.mark.e2e
+
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+        "-s", "RETRY_TIMES=2", "-s", "NIANBAO_MAX_LIST_PAGES=10"]
+PAGE_CAP = 10
+
+
+def nianbao(*args: str, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real `nianbao` command in its own process."""
+    done = subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True, text=True,
+                          timeout=timeout)
+    if check and done.returncode != 0:
+        raise AssertionError(f"nianbao {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr[-4000:]}")
+    return done
+
+
+def expected(manifest: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """URLs of the reachable reports and attachments, and of the distractors."""
+    blocked = {site["id"] for site in manifest["sites"] if site["blocked"]}
+    wanted = {doc["url"] for doc in manifest["documents"]
+              if doc["role"] in ("report", "attachment") and doc["is_report"] and not doc["extra"]
+              and not doc["robots_disallowed"] and doc["site"] not in blocked}
+    distractors = {doc["url"] for doc in manifest["documents"] if doc["role"] == "distractor"}
+    return wanted, distractors
+
+
+def last_run(archive: Path) -> dict[str, Any]:
+    return json.loads(sorted((archive / "runs").glob("*.json"))[-1].read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoPortals, Path, dict[str, Any]]]:
+    archive = tmp_path_factory.mktemp("archive")
+    with DemoPortals() as portals:
+        seeds = portals.seeds_csv(archive.parent / "seeds.csv")
+        nianbao("crawl", "--seeds", str(seeds), "--archive", str(archive), *FAST)
+        yield portals, archive, last_run(archive)
+
+
+def test_every_report_and_attachment_found_no_distractor_counted(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
+    portals, archive, run = crawled
+    manifest = portals.manifest()
+    wanted, distractors = expected(manifest)
+    found = {item["url"] for item in run["found"] if item["role"] in ("report", "attachment")}
+    assert wanted - found == set(), "missed"
+    assert not (found & distractors)
+    with sqlite3.connect(archive / "index.db") as conn:
+        reports = {row[0] for row in conn.execute("select url from documents where is_report = 1")}
+    assert wanted - reports == set(), "reports fetched but not classified as reports"
+    assert not (reports & distractors), "a distractor counted as a report"
+    assert reports <= wanted, reports - wanted
+    blocked = [s for s in manifest["sites"] if s["blocked"]]
+    assert set(run["stats"]["blocked"]) == {site["seed"] for site in blocked}
+
+
+def test_never_fetches_disallowed_or_out_of_scope(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
+    portals, _archive, run = crawled
+    manifest = portals.manifest()
+    disallowed = {(portals.site(d["site"])["ip"], d["path"]) for d in manifest["documents"] if d["robots_disallowed"]}
+    fetched = {(ip, path.split("?")[0]) for ip, _method, path, _headers, _status in portals.request_log}
+    assert not (fetched & disallowed)
+    for _ip, path in fetched:
+        assert not path.startswith(("/search", "/calendar", "/print", "/hdjl", "/module/search")), path
+    trap = [p for _ip, p in fetched if p.startswith("/zwgk/ndbg/archive/")]
+    assert len(trap) == PAGE_CAP  # the endless list stops at the page cap
+    assert run["stats"]["page_cap_reached"] >= 1
+
+
+def _captures(archive: Path) -> list[Any]:
+    return [c for path in warc_files(archive) for c in iter_captures(path)]
+
+
+def test_warc_holds_every_exchange_as_received(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
+    portals, archive, _run = crawled
+    captures = _captures(archive)
+    by_url: dict[str, list[Any]] = {}
+    for capture in captures:
+        by_url.setdefault(capture.url, []).append(capture)
+    flaky = next(d for d in portals.manifest()["documents"] if d.get("flaky"))
+    assert sorted(c.status for c in by_url[flaky["url"]]) == [200, 503]  # the retried 5xx is archived too
+    redirect = next(d for d in portals.manifest()["documents"] if d["status"] == 301)
+    [moved] = by_url[redirect["url"]]
+    assert moved.status == 301 and moved.header("Location") == redirect["location_url"]
+    home = by_url[portals.url("modern", "/")][0]
+    assert [v for k, v in home.headers if k.lower() == "set-cookie"] == [
+        "JSESSIONID=9F2C4A1B; Path=/; HttpOnly", "lang=zh-CN; Path=/"]
+    assert home.header("Content-Encoding") == "gzip" and home.payload[:2] == b"\x1f\x8b"
+    assert b"<title>" in gzip.decompress(home.payload)
+    chunked = by_url[portals.url("modern", "/zwgk/ndbg/index_2.html")][0]
+    assert chunked.header("X-Archive-Orig-Transfer-Encoding") == "chunked"
+    assert int(chunked.header("Content-Length")) == len(chunked.payload)
+    robots = [c for c in captures if c.url.endswith("/robots.txt")]
+    assert len(robots) >= 6 and any(c.status == 404 for c in robots)
+    for capture in captures:
+        assert capture.provenance.get("run_id"), capture.url
+
+
+def test_request_records_carry_the_request_line(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    _portals, archive, _run = crawled
+    lines = []
+    for path in warc_files(archive):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "request":
+                    lines.append(record.http_headers.protocol + " " + record.http_headers.statusline)
+    post = [line for line in lines if line.startswith("POST ")]
+    assert post and "startrecord=4&endrecord=8&perpage=3" in post[0]
+    assert all(" HTTP/1.1" in line for line in lines)
+
+
+def test_community_tools_accept_the_warcs(crawled: tuple[DemoPortals, Path, dict[str, Any]], tmp_path: Path) -> None:
+    from tests.conftest import require_program
+
+    _portals, archive, _run = crawled
+    files = [str(p) for p in warc_files(archive)]
+    assert files and all(f.endswith(".warc.gz") for f in files)  # closed: nothing left .open
+    warcio = require_program("warcio")
+    subprocess.run([warcio, "check", *files], check=True, capture_output=True)
+    subprocess.run(["gzip", "-t", *files], check=True)
+    cdxj = require_program("cdxj-indexer")
+    out = subprocess.run([cdxj, *files], check=True, capture_output=True, text=True).stdout
+    assert out.count("\n") >= 50
+
+
+def test_rebuilt_index_is_identical(crawled: tuple[DemoPortals, Path, dict[str, Any]], tmp_path: Path) -> None:
+    import shutil
+
+    _portals, archive, _run = crawled
+    copy = tmp_path / "copy"
+    shutil.copytree(archive, copy)
+    (copy / "index.db").unlink()
+    for suffix in ("-wal", "-shm"):
+        (copy / f"index.db{suffix}").unlink(missing_ok=True)
+    nianbao("index", "--archive", str(copy), "--quiet")
+
+    def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(db) as conn:
+            return sorted(conn.execute(sql).fetchall(), key=repr)
+
+    for sql in ("select run_id, url, status, fetched_at, content_type, record_type, warc_file, warc_offset, "
+                "warc_length, payload_digest, etag, last_modified from captures",
+                "select url, agency, province, title, year, published, kind, encoding, mojibake, is_report, "
+                "report_score, text, text_simplified, extractor_version from documents"):
+        assert rows(archive / "index.db", sql) == rows(copy / "index.db", sql)
+    second = nianbao("index", "--archive", str(copy), "--quiet").stdout
+    assert "0 WARC files indexed" in second
+
+
+def test_search_both_scripts_and_short_queries(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
+    _portals, archive, _run = crawled
+    out = nianbao("search", "--archive", str(archive), "--json", "--reports-only", "行政复议").stdout
+    results = [json.loads(line) for line in out.splitlines()]
+    assert len(results) >= 10 and all({"url", "agency", "province", "year", "title", "snippet"} <= set(r) for r in results)
+    assert any("[行政复议]" in r["snippet"] for r in results)
+    traditional = [json.loads(line) for line in nianbao("search", "--archive", str(archive), "--json", "--limit", "50",
+                                                          "應急管理局").stdout.splitlines()]
+    agencies = {r["agency"] for r in traditional}
+    assert {"德清县应急管理局", "遂溪縣應急管理局"} <= agencies  # one query, both scripts
+    short = [json.loads(line) for line in nianbao("search", "--archive", str(archive), "--json", "--province", "浙江省",
+                                                    "复议").stdout.splitlines()]
+    assert short and all(r["province"] == "浙江省" for r in short)
+
+
+def test_incremental_run_refetches_lists_and_picks_up_the_new_report(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    with DemoPortals() as portals:
+        seeds = portals.seeds_csv(tmp_path / "seeds.csv")
+        nianbao("crawl", "--seeds", str(seeds), "--archive", str(archive), *FAST)
+        first_files = set(warc_files(archive))
+        extra_url = portals.publish_extra_report()
+        portals.request_log.clear()
+        nianbao("crawl", "--seeds", str(seeds), "--archive", str(archive), "--incremental", *FAST)
+        second = [c for path in warc_files(archive) if path not in first_files for c in iter_captures(path)]
+        log = list(portals.request_log)
+    wanted, _ = expected(portals.manifest())
+    by_url = {c.url: c for c in second}
+    assert extra_url in by_url and by_url[extra_url].status == 200
+    unchanged = [by_url[url] for url in wanted if url in by_url]
+    assert unchanged, "reports should have been revalidated"
+    for capture in unchanged:  # no new full response for an unchanged report
+        assert capture.status == 304 or capture.record_type == "revisit", (capture.url, capture.status)
+    conditional = [h for _ip, _m, _p, h, _s in log if "If-None-Match" in h]
+    assert conditional
+    assert any(p == "/zwgk/zfxxgknb/" for _ip, _m, p, _h, _s in log)  # lists are fetched again
+    assert last_run(archive)["mode"] == "incremental"
+
+
+def test_sigkill_mid_record_then_verify_repair_and_resume(tmp_path: Path) -> None:
+    uninterrupted = tmp_path / "whole"
+    archive = tmp_path / "killed"
+    with DemoPortals() as portals:
+        seeds = portals.seeds_csv(tmp_path / "seeds.csv")
+        nianbao("crawl", "--seeds", str(seeds), "--archive", str(uninterrupted), *FAST)
+        killed = nianbao("crawl", "--seeds", str(seeds), "--archive", str(archive), *FAST,
+                         "-s", "NIANBAO_FAULT_KILL_AFTER_BYTES=120000", check=False)
+        assert killed.returncode == -9
+        [open_file] = warc_files(archive)
+        assert open_file.name.endswith(".open")
+        before = {c.record_id: c.payload_digest for c in iter_captures(open_file)}
+        check = nianbao("verify", "--archive", str(archive), check=False)
+        assert check.returncode == 1 and "bytes after the last complete record" in check.stderr + check.stdout
+        nianbao("verify", "--archive", str(archive), "--repair")
+        [repaired] = warc_files(archive)
+        after = {c.record_id: c.payload_digest for c in iter_captures(repaired)}
+        assert after.items() <= before.items() and len(after) >= len(before) - 1
+        assert nianbao("verify", "--archive", str(archive)).returncode == 0
+        nianbao("crawl", "--seeds", str(seeds), "--archive", str(archive), "--resume", *FAST)
+
+    def reports(folder: Path) -> set[str]:
+        return {c.url for path in warc_files(folder) for c in iter_captures(path)
+                if c.status == 200 and c.provenance.get("role") in ("report", "attachment")}
+
+    assert reports(archive) == reports(uninterrupted)
+    assert last_run(archive)["stats"]["resume_skipped"] > 0
