@@ -1,0 +1,82 @@
+"""Package an archive as a WACZ (1.1.1): the WARCs, a CDXJ index, a pages list and a signed-by-hash manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from archive.warc.reader import iter_captures, warc_files
+from archive.warc.verify import verify_warc
+
+__all__ = ["pack_wacz", "surt", "cdxj_lines"]
+
+
+def surt(url: str) -> str:
+    """Sort-friendly URL key: `cn,gov,example)/path?query`."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    key = ",".join(reversed(host.split(".")))
+    if parts.port and parts.port not in (80, 443):
+        key += f":{parts.port}"
+    path = (parts.path or "/").lower()
+    return f"{key}){path}" + (f"?{parts.query.lower()}" if parts.query else "")
+
+
+def _timestamp(warc_date: str) -> str:
+    return "".join(ch for ch in warc_date if ch.isdigit())[:14]
+
+
+def cdxj_lines(archive: Path) -> list[str]:
+    """One CDXJ line per response/revisit record, sorted as replay tools expect."""
+    lines = []
+    for path in warc_files(archive):
+        for capture in iter_captures(path):
+            fields = {"url": capture.url, "mime": capture.header("Content-Type").split(";")[0].strip() or "unk",
+                      "status": str(capture.status), "digest": capture.payload_digest, "length": str(capture.length),
+                      "offset": str(capture.offset), "filename": capture.warc_file}
+            if capture.record_type == "revisit":
+                fields["mime"] = "warc/revisit"
+            lines.append(f"{surt(capture.url)} {_timestamp(capture.date)} {json.dumps(fields, ensure_ascii=False)}")
+    return sorted(lines)
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def pack_wacz(archive: Path, output: Path, title: str = "") -> Path:
+    """Write `output` (.wacz) from the archive's closed, intact WARC files."""
+    files = warc_files(archive)
+    problems = [p for f in files for p in ([f"{f.name}: still .open (run `nianbao verify --repair`)"]
+                                           if f.name.endswith(".open") else verify_warc(f).problems)]
+    if problems:
+        raise ValueError("cannot pack a damaged archive: " + "; ".join(problems))
+    pages = [{"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}]
+    for path in files:
+        for capture in iter_captures(path):
+            if capture.status == 200 and capture.provenance.get("role") in ("report", "attachment", "seed"):
+                pages.append({"id": capture.record_id.strip("<>").removeprefix("urn:uuid:"), "url": capture.url,
+                              "ts": capture.date, "title": capture.provenance.get("link_text", "")})
+    resources: list[dict[str, object]] = []
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(output, "w") as wacz:
+        for path in files:
+            data = path.read_bytes()
+            wacz.writestr(f"archive/{path.name}", data, compress_type=zipfile.ZIP_STORED)
+            resources.append({"name": path.name, "path": f"archive/{path.name}", "hash": _sha256(data), "bytes": len(data)})
+        for name, data in (("indexes/index.cdx", ("\n".join(cdxj_lines(archive)) + "\n").encode()),
+                           ("pages/pages.jsonl", "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pages).encode())):
+            wacz.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+            resources.append({"name": name.rsplit("/", 1)[-1], "path": name, "hash": _sha256(data), "bytes": len(data)})
+        package = {"profile": "data-package", "wacz_version": "1.1.1", "title": title or archive.name,
+                   "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "software": "nianbao",
+                   "resources": resources}
+        package_bytes = json.dumps(package, ensure_ascii=False, indent=1).encode()
+        wacz.writestr("datapackage.json", package_bytes)
+        wacz.writestr("datapackage-digest.json", json.dumps({"path": "datapackage.json",
+                                                              "hash": _sha256(package_bytes)}).encode())
+    return output
