@@ -1,0 +1,60 @@
+"""Link scoring, URL canonicalisation and the private-address rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.scoring import score_link
+from crawler.urls import canonical_url, host_key, is_private_host
+
+
+@pytest.mark.parametrize(("url", "text", "page_role", "role"), [
+    ("http://x.gov.cn/zwgk/", "政府信息公开", "seed", "column"),
+    ("http://x.gov.cn/zwgk/zfxxgknb/", "政府信息公开年报", "column", "list"),
+    ("http://x.gov.cn/col/col1230/index.html", "信息公开年度报告", "column", "list"),
+    ("http://x.gov.cn/zwgk/ndbg/", "年度报告", "column", "list"),
+    ("http://x.gov.cn/zwgk/zfxxgknb/202401/t20240115_1.html", "某县2023年政府信息公开工作年度报告", "list", "report"),
+    ("http://x.gov.cn/zwgk/zfxxgknb/202001/P020200116.pdf", "某县2019年政府信息公开工作年度报告", "list", "attachment"),
+    ("http://x.gov.cn/files/a.docx", "附件1", "report", "attachment"),
+    ("http://x.gov.cn/files/a.docx", "附件1", "list", "drop"),
+    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t1.html", "某县2023年法治政府建设年度报告", "list", "drop"),
+    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t2.html", "关于做好2023年政府信息公开工作年度报告编制工作的通知", "list", "drop"),
+    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t3.html", "《2023年政府信息公开工作年度报告》解读", "list", "drop"),
+    ("http://x.gov.cn/search/search.jsp?q=年报", "站内搜索", "seed", "drop"),
+    ("http://x.gov.cn/calendar/", "日程日历", "seed", "drop"),
+    ("http://x.gov.cn/print.jsp?id=1", "打印", "report", "drop"),
+])
+def test_link_decisions(url: str, text: str, page_role: str, role: str) -> None:
+    decision = score_link(url, text, page_role)
+    assert decision.role == role, decision
+    assert decision.reason
+
+
+def test_canonical_urls() -> None:
+    assert canonical_url("HTTP://WWW.X.gov.cn:80/a/b.html;jsessionid=ABC?utm_source=wx&id=3#top") == \
+        "http://www.x.gov.cn/a/b.html?id=3"
+    assert canonical_url("http://x.gov.cn") == "http://x.gov.cn/"
+    assert host_key("http://www.x.gov.cn/a") == host_key("http://x.gov.cn/b")
+
+
+def test_private_hosts() -> None:
+    assert is_private_host("127.0.0.2") and is_private_host("10.1.2.3") and is_private_host("169.254.1.1")
+    assert not is_private_host("8.8.8.8")
+
+
+def test_private_address_guard_refuses_unless_the_seed_is_private() -> None:
+    from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import PrivateAddressGuard
+    from crawler.spiders.reports import ReportsSpider
+
+    crawler = get_crawler(ReportsSpider, {"NIANBAO_ALLOW_PRIVATE_ADDRESSES": False})
+    guard = PrivateAddressGuard(crawler)
+    public_seed = Request("http://127.0.0.2/intranet/", meta={"nianbao": {"seed": "http://8.8.8.8/"}})
+    with pytest.raises(IgnoreRequest):
+        guard.process_request(public_seed)
+    loopback_seed = Request("http://127.0.0.2/zwgk/", meta={"nianbao": {"seed": "http://127.0.0.5/"}})
+    assert guard.process_request(loopback_seed) is None
+    assert guard.process_request(Request("http://8.8.8.8/", meta={"nianbao": {"seed": "http://8.8.8.8/"}})) is None
