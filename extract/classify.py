@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Classification", "classify_title", "report_year", "LOOKALIKES"]
 
@@ -42,6 +43,7 @@ def report_year(title: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+@lru_cache(maxsize=65536)  # navigation titles repeat on every page of a portal
 def classify_title(title: str) -> Classification:
     """Classify a title (link text, <title>, heading) as a disclosure annual report or not."""
     text = re.sub(r"\s+", "", title or "")

@@ -103,7 +103,7 @@ class ReportsSpider(scrapy.Spider):
             state = {"allowed": [host_key(url)], "nav": 0, "page": 1, "aggregator": seed.kind == "aggregator",
                      "list_key": ""}
             role = "list" if seed.kind == "aggregator" else "seed"
-            yield scrapy.Request(url, callback=self.parse, errback=self.failed, priority=0,
+            yield scrapy.Request(url, errback=self.failed, priority=0,
                                  meta={"nianbao": provenance, "nb": state, "role": role})
 
     # --- callbacks ---
@@ -162,6 +162,10 @@ class ReportsSpider(scrapy.Spider):
             return
         if role == "report":
             yield self._item(response, "report", title=_title(text))
+            # From a report page only its files matter: navigation was scored on the way in.
+            files = [(h, t) for h, t in _links_in(text, response.url) if is_attachment_url(urljoin(response.url, h))]
+            yield from self._follow_links(response, files, "report")
+            return
         links = _links_in(text, response.url)
         page_role = role
         if role in ("list", "seed", "column"):
@@ -193,7 +197,7 @@ class ReportsSpider(scrapy.Spider):
         state = {**response.meta["nb"], "page": page.page}
         logger.debug("follow %s (list page %d): %s", page.url, page.page, provenance["reason"])
         return scrapy.Request(page.url, method=page.method, body=page.body or None, headers=dict(page.headers) or None,
-                              callback=self.parse, errback=self.failed, priority=_PRIORITY["list"],
+                              errback=self.failed, priority=_PRIORITY["list"],
                               meta={"nianbao": provenance, "nb": state, "role": "list", **(extra or {})})
 
     def _follow_links(self, response: Response, links: list[tuple[str, str]], page_role: str) -> Iterator[scrapy.Request]:
@@ -267,7 +271,7 @@ class ReportsSpider(scrapy.Spider):
                           "reason": f"{decision.reason} (score {decision.score:.2f})"}
         new_state = {**state, "allowed": sorted(allowed), "nav": nav, "page": page, "list_key": list_key}
         logger.debug("follow %s as %s: %s", url, role, new_provenance["reason"])
-        return scrapy.Request(url, headers=headers or None, callback=self.parse, errback=self.failed,
+        return scrapy.Request(url, headers=headers or None, errback=self.failed,
                               priority=_PRIORITY.get(role, 0),
                               meta={"nianbao": new_provenance, "nb": new_state, "role": role})
 
@@ -286,7 +290,7 @@ class ReportsSpider(scrapy.Spider):
             meta_provenance = {**provenance, "via": url, "link_text": link_text[:200],
                                "hop_path": provenance["hop_path"] + "LE", "role": "attachment",
                                "reason": "file linked from a report page (read from its archived copy on --resume)"}
-            yield scrapy.Request(attachment, callback=self.parse, errback=self.failed, priority=_PRIORITY["attachment"],
+            yield scrapy.Request(attachment, errback=self.failed, priority=_PRIORITY["attachment"],
                                  meta={"nianbao": meta_provenance, "nb": state, "role": "attachment"})
 
     def _item(self, response: Response, role: str, title: str = "", changed: bool = True) -> dict[str, Any]:
