@@ -148,9 +148,11 @@ def detect_format(text: str, year: int | None = None) -> str:
         return "2021"
     if re.search(r"本年新制作数量|对外公开总数量|上一年项目数量", text):
         return "2019"
-    if (year is not None and year < 2019) or not re.search(r"本年新收|予以公开", text):
-        return "pre2019"
-    return "unknown"
+    if year is not None:  # no table labels: the year says which format the report owed
+        return "2021" if year >= 2021 else "2019" if year >= 2019 else "pre2019"
+    if re.search(r"本年新收|予以公开", text):
+        return "unknown"
+    return "pre2019" if re.search(r"(20(0\d|1[0-8]))年", text[:300]) else "unknown"
 
 
 def _application_rows(section: str, unplaced: list[str]) -> dict[str, tuple[float, ...]]:

@@ -233,3 +233,33 @@ def test_sigkill_mid_record_then_verify_repair_and_resume(tmp_path: Path) -> Non
 
     assert reports(archive) == reports(uninterrupted)
     assert last_run(archive)["stats"]["resume_skipped"] > 0
+
+
+def test_report_statistics_in_the_index_and_export(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
+    portals, archive, _run = crawled
+    manifest = portals.manifest()
+    with sqlite3.connect(archive / "index.db") as conn:
+        checks = conn.execute("select check_name, ok, detail from report_checks").fetchall()
+        assert checks and all(ok for _name, ok, _detail in checks), [c for c in checks if not c[1]]
+        formats = dict(conn.execute("select d.url, p.format from report_parses p join documents d on d.id = p.document_id"))
+        for doc in manifest["documents"]:
+            if doc["url"] not in formats or not doc.get("format"):
+                continue
+            assert formats[doc["url"]] == doc["format"], doc["url"]
+            for key, value in (doc.get("figures") or {}).items():
+                row, column = key.split(".")
+                section = "二" if row in ("规章", "行政规范性文件", "规范性文件", "行政许可", "行政处罚") else "三"
+                if row == "本年新收":
+                    row = "一、本年新收政府信息公开申请数量"
+                elif row == "办理结果总计":
+                    row = "（七）总计"
+                elif row == "行政复议":
+                    section, row = "四", "行政复议"
+                got = conn.execute("select value from report_figures f join documents d on d.id = f.document_id "
+                                   "where d.url = ? and f.section = ? and f.row_label = ? and f.col_label = ?",
+                                   (doc["url"], section, row, column)).fetchall()
+                assert got and got[0][0] == value, (doc["url"], key, got, value)
+        assert {fmt for fmt in formats.values()} >= {"2021", "2019", "pre2019"}
+    out = nianbao("export", "--archive", str(archive), "--figures").stdout
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("document_id,url,agency") and len(lines) - 1 == len(formats)

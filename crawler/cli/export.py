@@ -21,16 +21,29 @@ COLUMNS = ("id", "url", "agency", "province", "title", "year", "published", "kin
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--reports-only", is_flag=True, help="Only documents classified as annual reports.")
 @click.option("--text", "with_text", is_flag=True, help="Include the extracted text.")
+@click.option("--figures", is_flag=True,
+              help="The reports' standard statistics instead: one wide CSV row per report (issue #7).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file (default: standard output).")
-def export(archive: Path, fmt: str, reports_only: bool, with_text: bool, output: Path | None) -> None:
+def export(archive: Path, fmt: str, reports_only: bool, with_text: bool, figures: bool, output: Path | None) -> None:
     """Export documents as JSONL or CSV.
 
     \b
     Example:
         nianbao export --archive ./archive --reports-only --format csv -o reports.csv
+        nianbao export --archive ./archive --figures -o figures.csv
     """
     db = require_index(archive)
+    if figures:
+        from archive.index.figures import export_wide
+
+        if output:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                count = export_wide(db, handle)
+        else:
+            count = export_wide(db, sys.stdout)
+        click.echo(f"{count} reports exported", err=True)
+        return
     columns = COLUMNS + (("text",) if with_text else ())
     where = " where is_report = 1" if reports_only else ""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
