@@ -284,12 +284,26 @@ def build_index(archive: Path, progress: bool = True, workers: int | None = None
         for path in files:
             indexer.index_file(path)
             bar(path.name)
+        if indexer.report.files_indexed or not (archive / "index.cdxj").exists():
+            _write_cdxj(archive)
         indexer.link_parents()
         indexer.reextract_stale()
         _store_figures(indexer.db)
         return indexer.report
     finally:
         indexer.close()
+
+
+def _write_cdxj(archive: Path) -> None:
+    """ARCHIVE/index.cdxj for replay tools (pywb, ReplayWeb.page), written atomically."""
+    from archive.warc.wacz import cdxj_lines
+
+    lines = cdxj_lines(archive)
+    if not lines:
+        return
+    tmp = archive / ".index.cdxj.tmp"
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, archive / "index.cdxj")
 
 
 def _store_figures(db: sqlite_utils.Database) -> None:

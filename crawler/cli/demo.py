@@ -104,6 +104,15 @@ def _summary(archive: Path, manifest: dict, seconds: float) -> None:
     db = archive / "index.db"
     if db.exists():
         _summary_from_index(db, expected)
+    runs = sorted((archive / "runs").glob("*.json"))
+    if runs:
+        stats = json.loads(runs[-1].read_text(encoding="utf-8")).get("stats", {})
+        sites = {site["seed"]: site["agency"] for site in manifest["sites"]}
+        for seed, appliance in (stats.get("blocked") or {}).items():
+            click.echo(f"Blocked: {sites.get(seed, seed)} answers with an anti-bot page ({appliance}); "
+                       "its reports could not be listed")
+        click.echo(f"Pages fetched: {stats.get('pages_fetched', 0)}; page cap reached on "
+                   f"{stats.get('page_cap_reached', 0)} list(s)")
     warcs = sorted((archive / "warc").glob("*.warc.gz")) if (archive / "warc").exists() else []
     total = sum(path.stat().st_size for path in warcs)
     click.echo(f"WARC files: {len(warcs)} ({total / 1e6:.1f} MB) in {archive / 'warc'}")
