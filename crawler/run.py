@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,16 @@ def run_crawl(*, seeds: list[Seed], seeds_path: Path, archive: Path, province: s
             settings.set("NIANBAO_VALIDATORS", _validators_from_index(archive), priority="cmdline")
         for name, value in (overrides or {}).items():
             settings.set(name, value, priority="cmdline")
+        if "USER_AGENT" not in (overrides or {}):
+            from crawler import __version__
+
+            contact = settings.get("NIANBAO_CONTACT_URL") or "https://example.org/nianbao"
+            settings.set("USER_AGENT", f"nianbao/{__version__} (+{contact}; annual-report archiving crawler)",
+                         priority="cmdline")
+        if not settings.getbool("ROBOTSTXT_OBEY"):
+            logger.warning("ROBOTSTXT_OBEY is off: robots.txt will NOT be respected on any site of this run")
+            print("nianbao crawl: WARNING: robots.txt is not obeyed in this run (ROBOTSTXT_OBEY=False)",
+                  file=sys.stderr)
         settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
         process = CrawlerProcess(settings)
         crawler = process.create_crawler(ReportsSpider)

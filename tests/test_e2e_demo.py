@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -190,7 +191,8 @@ def test_incremental_run_refetches_lists_and_picks_up_the_new_report(tmp_path: P
         first_files = set(warc_files(archive))
         extra_url = portals.publish_extra_report()
         portals.request_log.clear()
-        nianbao("crawl", "--seeds", str(seeds), "--archive", str(archive), "--incremental", *FAST)
+        output = nianbao("crawl", "--seeds", str(seeds), "--archive", str(archive), "--incremental", *FAST)
+        assert re.search(r"progress: pages \d+ .* reports \d+ .* agencies 7/7 \(1 blocked\)", output.stderr)
         second = [c for path in warc_files(archive) if path not in first_files for c in iter_captures(path)]
         log = list(portals.request_log)
     wanted, _ = expected(portals.manifest())

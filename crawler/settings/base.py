@@ -46,7 +46,8 @@ USER_AGENT = "nianbao/0.1 (+https://example.org/nianbao; annual-report archiving
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.PrivateAddressGuard": 50,
 }
-LOGSTATS_INTERVAL = 15.0  # progress: a log line with pages and items per minute
+LOGSTATS_INTERVAL = 60.0
+EXTENSIONS["crawler.progress.Progress"] = 500  # live line on a terminal, log lines otherwise
 SPIDER_MIDDLEWARES: dict[str, int | None] = {}
 ITEM_PIPELINES: dict[str, int] = {}
 
