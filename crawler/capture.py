@@ -165,6 +165,10 @@ class WarcCaptureMiddleware:
         provenance["retry_times"] = request.meta.get("retry_times", 0)
         records = self.writer.exchange_records(exchange, provenance, revisit_of=revisit)
         (name, offset, length), *_ = self.writer.write(records)
+        role = provenance.get("role", "")
+        if response.status == 200 and body and role in ("report", "attachment"):
+            kind = "unchanged" if revisit else "changed" if previous else "new"
+            self.crawler.stats.inc_value(f"nianbao/{kind}_documents")
         if not revisit and response.status == 200 and body:
             self.known[request.url] = (digest, exchange.fetched_at)
         self.crawler.stats.inc_value("nianbao/warc/records", len(records))

@@ -21,7 +21,7 @@ from crawler.demo.server import DemoPortals
 pytestmark = pytest.mark.e2e
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-        "-s", "RETRY_TIMES=2", "-s", "NIANBAO_MAX_LIST_PAGES=10"]
+        "-s", "RETRY_TIMES=2", "-s", "NIANBAO_MAX_LIST_PAGES=10", "-s", "NIANBAO_RETRY_BACKOFF=0.2"]
 PAGE_CAP = 10
 
 
@@ -205,7 +205,9 @@ def test_incremental_run_refetches_lists_and_picks_up_the_new_report(tmp_path: P
     conditional = [h for _ip, _m, _p, h, _s in log if "If-None-Match" in h]
     assert conditional
     assert any(p == "/zwgk/zfxxgknb/" for _ip, _m, p, _h, _s in log)  # lists are fetched again
-    assert last_run(archive)["mode"] == "incremental"
+    record = last_run(archive)
+    assert record["mode"] == "incremental"
+    assert record["stats"]["new"] == 1 and record["stats"]["unchanged"] >= len(unchanged) - 1
 
 
 def test_sigkill_mid_record_then_verify_repair_and_resume(tmp_path: Path) -> None:
@@ -265,3 +267,21 @@ def test_report_statistics_in_the_index_and_export(crawled: tuple[DemoPortals, P
     out = nianbao("export", "--archive", str(archive), "--figures").stdout
     lines = out.strip().splitlines()
     assert lines[0].startswith("document_id,url,agency") and len(lines) - 1 == len(formats)
+
+
+def test_closed_files_have_manifests_and_records_read_by_offset(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
+    from archive.warc.reader import read_record
+
+    _portals, archive, _run = crawled
+    for path in warc_files(archive):
+        manifest = json.loads(path.with_name(path.name + ".manifest.json").read_text(encoding="utf-8"))
+        assert manifest["bytes"] == path.stat().st_size and manifest["records"] > 100
+    with sqlite3.connect(archive / "index.db") as conn:
+        rows = conn.execute("select url, warc_file, warc_offset, payload_digest from captures "
+                            "where record_type = 'response' and status = 200 limit 50").fetchall()
+    from archive.warc.writer import sha1_digest
+
+    assert len(rows) >= 40
+    for url, warc_file, offset, digest in rows:
+        got_url, _headers, payload = read_record(archive / "warc" / warc_file, offset)
+        assert got_url == url and sha1_digest(payload) == digest

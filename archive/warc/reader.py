@@ -15,7 +15,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-__all__ = ["CaptureRecord", "iter_captures", "warc_files", "decode_payload"]
+__all__ = ["CaptureRecord", "iter_captures", "read_record", "warc_files", "decode_payload"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,15 @@ class CaptureRecord:
         """First value of an HTTP response header ('' if absent)."""
         lower = name.lower()
         return next((v for k, v in self.headers if k.lower() == lower), "")
+
+
+def read_record(path: Path, offset: int) -> tuple[str, list[tuple[str, str]], bytes]:
+    """(target URI, HTTP headers, payload as received) of the record at `offset`: one seek, one gzip member."""
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        record = next(iter(ArchiveIterator(stream)))
+        headers = list(record.http_headers.headers) if record.http_headers else []
+        return record.rec_headers.get_header("WARC-Target-URI") or "", headers, record.raw_stream.read()
 
 
 def warc_files(archive: Path) -> list[Path]:

@@ -85,6 +85,16 @@ def verify_warc(path: Path) -> WarcCheck:
                 check.records += 1
     except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError) as exc:
         check.problems.append(f"{path.name}: unreadable record before offset {check.good_end} ({exc})")
+    manifest = path.with_name(path.name + ".manifest.json")
+    if manifest.exists():
+        import hashlib
+        import json
+
+        expected = json.loads(manifest.read_text(encoding="utf-8"))
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if expected.get("bytes") == size else ""
+        if expected.get("records") != check.records or digest != expected.get("sha256"):
+            check.problems.append(f"{path.name}: differs from {manifest.name} (records {check.records} vs "
+                                  f"{expected.get('records')}, size {size} vs {expected.get('bytes')})")
     if check.good_end < size:
         check.torn = True
         check.problems.append(f"{path.name}: torn: {size - check.good_end} bytes after the last complete record "
@@ -107,4 +117,7 @@ def repair_warc(path: Path) -> Path:
             final.with_name(final.name + ".torn").write_bytes(tail)
     if path != final:
         os.replace(path, final)
+    from archive.warc.writer import write_manifest
+
+    write_manifest(final, check.records)
     return final

@@ -23,7 +23,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import BufferWARCWriter
 
-__all__ = ["WarcWriter", "Exchange", "sha1_digest", "warc_date", "REVISIT_PROFILE"]
+__all__ = ["WarcWriter", "Exchange", "sha1_digest", "warc_date", "write_manifest", "REVISIT_PROFILE"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class WarcWriter:
         self._path: Path | None = None
         self._written = 0
         self._total = 0
+        self._records = 0
         self.files: list[Path] = []
 
     # --- files ---
@@ -97,6 +98,7 @@ class WarcWriter:
         self._path = self.directory / (name + ".open")
         self._file = open(self._path, "xb")  # noqa: SIM115  (kept open across records)
         self._written = 0
+        self._records = 0
         self._write_record(self._warcinfo_record(name))
 
     def _close_file(self) -> None:
@@ -105,6 +107,7 @@ class WarcWriter:
         self._file.close()
         final = self._path.with_name(self._path.name.removesuffix(".open"))
         os.replace(self._path, final)
+        write_manifest(final, self._records)
         self.files.append(final)
         self._file, self._path = None, None
 
@@ -141,6 +144,7 @@ class WarcWriter:
             os.fsync(self._file.fileno())
         self._written += len(data)
         self._total += len(data)
+        self._records += 1
         return offset, len(data)
 
     def _warcinfo_record(self, filename: str) -> ArcWarcRecord:
@@ -191,6 +195,20 @@ class WarcWriter:
             warc_content_type="application/warc-fields",
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id})
         return [response, request, meta]
+
+
+def write_manifest(path: Path, records: int) -> Path:
+    """`<file>.manifest.json` beside a closed WARC file: its record count, size and SHA-256."""
+    import json
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    manifest = path.with_name(path.name + ".manifest.json")
+    manifest.write_text(json.dumps({"file": path.name, "records": records, "bytes": path.stat().st_size,
+                                    "sha256": digest.hexdigest()}, indent=1) + "\n", encoding="utf-8")
+    return manifest
 
 
 def _field(value: object) -> str:

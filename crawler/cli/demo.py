@@ -17,6 +17,7 @@ FAST_SETTINGS: dict[str, str] = {
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
     "RETRY_TIMES": "1",
+    "NIANBAO_RETRY_BACKOFF": "0",
     "DOWNLOAD_TIMEOUT": "10",
 }
 

@@ -45,6 +45,7 @@ USER_AGENT = "nianbao/0.1 (+https://example.org/nianbao; annual-report archiving
 # --- crawler (issue 3) ------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.PrivateAddressGuard": 50,
+    "crawler.middlewares.RetryBackoff": 60,
 }
 LOGSTATS_INTERVAL = 60.0
 EXTENSIONS["crawler.progress.Progress"] = 500  # live line on a terminal, log lines otherwise

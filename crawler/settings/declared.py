@@ -27,6 +27,8 @@ SETTINGS: list[Setting] = [
     Setting("NIANBAO_OPERATOR", "", "Operator named in the warcinfo record (person or organisation)."),
     # --- crawler (issue 3) ---
     Setting("NIANBAO_PROGRESS_INTERVAL", 5.0, "Seconds between progress log lines (a live line on a terminal); 0: off."),
+    Setting("NIANBAO_RETRY_BACKOFF", 2.0, "Seconds before the first retry of a timeout/5xx; doubles per attempt (0: off)."),
+    Setting("NIANBAO_RETRY_BACKOFF_MAX", 60.0, "Longest wait before a retry, in seconds."),
     Setting("NIANBAO_MAX_LIST_PAGES", 50, "Most pages fetched from one report list (pagination traps stop here)."),
     Setting("NIANBAO_MAX_NAV_DEPTH", 4, "Most navigation hops from the seed to a report column."),
     Setting("NIANBAO_ALLOW_PRIVATE_ADDRESSES", False,
