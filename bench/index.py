@@ -61,8 +61,6 @@ def build(db_path: Path, docs: int) -> float:
 
 def pipeline(docs: int, workdir: Path) -> float:
     """The full path: pages → WARC records → build_index (extraction on every core); returns seconds."""
-    import io
-
     from archive.index.build import build_index
     from archive.warc.writer import Exchange, WarcWriter
     from bench.extract import generated_pages
@@ -77,7 +75,6 @@ def pipeline(docs: int, workdir: Path) -> float:
                                                                    ("Content-Length", str(len(body)))], body=body)
         writer.write(writer.exchange_records(exchange, {"role": "report", "agency": "某局", "run_id": "bench"}))
     writer.close()
-    del io
     start = time.perf_counter()
     build_index(workdir, progress=False)
     return time.perf_counter() - start

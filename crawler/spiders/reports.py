@@ -12,7 +12,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import lxml.html
 import scrapy
@@ -347,7 +347,3 @@ def _title(html: str) -> str:
         return match.group(1).strip()
     match = re.search(r"<title>(.*?)</title>", html, re.DOTALL | re.IGNORECASE)
     return re.sub(r"\s+", " ", match.group(1)).strip() if match else ""
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc
