@@ -7,9 +7,11 @@ from typing import Any
 __all__ = ["datasette_metadata"]
 
 
-def datasette_metadata(archive_name: str) -> dict[str, Any]:
-    """Metadata (titles, facets, FTS) for `datasette serve index.db`."""
+def datasette_metadata(archive_name: str, archive: str = "", index: str = "") -> dict[str, Any]:
+    """Metadata (titles, facets, FTS, our plugin's paths) for `datasette serve index.db`."""
     return {
+        "plugins": {"nianbao": {"archive": archive, "index": index}},
+        "about": "Coverage by agency and year: /-/coverage · a report: /-/report/ID",
         "title": f"nianbao archive: {archive_name}",
         "description": "政府信息公开工作年度报告: documents extracted from the archive's WARC files. "
                        "Full-text search takes Chinese in either script.",

@@ -12,6 +12,8 @@ import click
 
 from .common import archive_option, require_index
 
+PLUGINS = Path(__file__).resolve().parent.parent.parent / "archive" / "serve" / "plugins"
+
 
 @click.command()
 @archive_option
@@ -32,9 +34,10 @@ def serve(archive: Path, host: str, port: int) -> None:
     db = require_index(archive)
     with tempfile.TemporaryDirectory() as tmp:
         metadata = Path(tmp) / "metadata.json"
-        metadata.write_text(json.dumps(datasette_metadata(archive.name), ensure_ascii=False), encoding="utf-8")
+        metadata.write_text(json.dumps(datasette_metadata(archive.name, str(archive.resolve()), str(db.resolve())), ensure_ascii=False), encoding="utf-8")
         command = [sys.executable, "-m", "datasette", "serve", "--immutable", str(db), "--host", host,
-                   "--port", str(port), "--metadata", str(metadata), "--setting", "sql_time_limit_ms", "3000"]
+                   "--port", str(port), "--metadata", str(metadata), "--setting", "sql_time_limit_ms", "3000",
+                   "--plugins-dir", str(PLUGINS)]
         click.echo(f"serving {db} at http://{host}:{port}/ (Ctrl-C to stop)")
         try:
             raise SystemExit(subprocess.call(command))

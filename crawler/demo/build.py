@@ -132,7 +132,10 @@ def modern_article(site: Site, title: str, body_html: str, pub: str) -> str:
 <p class="meta">发布时间：{pub}　来源：{site.info['agency']}</p>
 <div class="article-content">{body_html}</div>
 <div class="article-tools"><a href="/print.jsp?id=1">打印</a> <a href="https://service.weibo.com/share/share.php?url=1">分享到微博</a></div>
-</article></main><footer>网站标识码：3301000014 扫一扫在手机打开当前页</footer></body></html>"""
+</article></main><footer>网站标识码：3301000014 扫一扫在手机打开当前页</footer>
+<script>/* visit counter, as portals embed them; an archive viewer must never run it */
+document.title = "ARCHIVED SCRIPT RAN"; document.documentElement.setAttribute("data-archived-script", "ran");</script>
+</body></html>"""
 
 
 def attachment_block(href: str, text: str) -> str:
