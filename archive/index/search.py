@@ -29,7 +29,7 @@ def _fts_phrase(query: str) -> str:
     return '"' + query.replace('"', '""') + '"'
 
 
-RANKED_CANDIDATES = 5000  # bm25 over every match of a very common word is what makes a query slow
+RANKED_CANDIDATES = 3000  # bm25 over every match of a very common word is what makes a query slow
 
 
 def _candidate_floor(db_path: Path, table: str, match: str) -> int:
@@ -76,11 +76,11 @@ def search(db_path: Path, query: str, limit: int = 20, filters: SearchFilters | 
     # Rank first (only rowids), then build snippets for the page of results alone.
     sql = f"""with top as (
                   select {table}.rowid as rowid, {table}.rank as rank from {table}
-                  join documents d on d.id = {table}.rowid
+                  {"join documents d on d.id = " + table + ".rowid" if len(where) > (2 if floor else 1) else ""}
                   where {' and '.join(where)} order by {table}.rank limit ?)
               select d.id, d.url, d.agency, d.province, d.year, d.title, d.kind, d.is_report, d.published,
                      snippet({table}, 1, '[', ']', '…', 16) as snippet, top.rank as rank
-              from top join {table} on {table}.rowid = top.rowid join documents d on d.id = top.rowid
+              from top cross join {table} on {table}.rowid = top.rowid cross join documents d on d.id = top.rowid
               where {table} match ? order by top.rank"""
     params += [limit, match]
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
