@@ -177,6 +177,7 @@ def run_crawl(*, seeds: list[Seed], seeds_path: Path, archive: Path, province: s
             "http_errors": {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("nianbao/http/")},
             "page_cap_reached": stats.get("nianbao/page_cap_reached", 0),
             "resume_skipped": stats.get("nianbao/resume_skipped", 0),
+            "live_index_updates": stats.get("nianbao/index/live_updates", 0),
             "finish_reason": stats.get("finish_reason", ""),
         }
         record["found"] = items

@@ -7,12 +7,14 @@ Deleting index.db and rerunning gives the same rows (ids aside).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,20 +150,27 @@ class _Indexer:
 
     # --- files ---
 
-    def index_file(self, path: Path) -> None:
+    def index_file(self, path: Path, upto: int | None = None) -> None:
+        """Index the records of `path` not yet indexed, up to byte `upto` (default: the whole file).
+
+        WARC files only grow by whole records, so a file indexed up to N bytes is read on from N; a file
+        that shrank (cut back by `nianbao verify --repair`) is indexed again, whole.
+        """
         name = path.name.removesuffix(".open")
-        size = path.stat().st_size
-        known = self.db.conn.execute("select size from warc_files where name = ?", (name,)).fetchone()
+        size = path.stat().st_size if upto is None else min(upto, path.stat().st_size)
+        known = self.db.conn.execute("select size, records from warc_files where name = ?", (name,)).fetchone()
+        start, count = 0, 0
         if known and known[0] == size:
             self.report.files_skipped += 1
             return
-        if known:  # the file grew (an .open file of an interrupted crawl): index it again, whole
+        if known and known[0] < size:
+            start, count = int(known[0]), int(known[1] or 0)
+        elif known:
             ids = [r[0] for r in self.db.conn.execute("select id from captures where warc_file = ?", (name,))]
             self._delete_captures(ids)
         errors: list[str] = []
         batch: list[CaptureRecord] = []
-        count = 0
-        for capture in iter_captures(path, errors):
+        for capture in iter_captures(path, errors, start=start, end=size):
             batch.append(capture)
             if len(batch) >= BATCH:
                 count += self._store(batch)
@@ -270,28 +279,57 @@ def _read_at(path: Path, offset: int) -> CaptureRecord | None:
     return None
 
 
-def build_index(archive: Path, progress: bool = True, workers: int | None = None) -> IndexReport:
-    """Index every WARC file of `archive` not yet indexed; returns what was done."""
+def build_index(archive: Path, progress: bool = True, workers: int | None = None,
+                committed: Mapping[str, int] | None = None) -> IndexReport:
+    """Index every WARC record of `archive` not yet indexed; returns what was done.
+
+    While a crawl holds the archive its open (`.open`) files are still growing: they are left alone,
+    except those named in `committed` (final file name → bytes its writer has committed), which the
+    crawl's own live updates read up to that point. One indexer at a time: a second waits.
+    """
     archive = Path(archive)
-    indexer = _Indexer(archive, workers or os.cpu_count() or 1, progress)
-    try:
-        indexer.load_runs()
-        files = warc_files(archive)
-        crawl_running = live_lock_holder(archive) is not None
-        if crawl_running:  # a live crawl's .open file is still growing: leave it for the next run
-            files = [f for f in files if not f.name.endswith(".open")]
-        bar = _progress(progress, len(files))
-        for path in files:
-            indexer.index_file(path)
-            bar(path.name)
-        if indexer.report.files_indexed or not (archive / "index.cdxj").exists():
-            _write_cdxj(archive)
-        indexer.link_parents()
-        indexer.reextract_stale()
-        _store_figures(indexer.db)
-        return indexer.report
-    finally:
-        indexer.close()
+    with _index_lock(archive):
+        indexer = _Indexer(archive, workers or os.cpu_count() or 1, progress)
+        try:
+            indexer.load_runs()
+            files = warc_files(archive)
+            holder = live_lock_holder(archive)
+            crawl_running = holder is not None and holder.get("pid") != os.getpid()
+            limits = dict(committed or {})
+            bar = _progress(progress, len(files))
+            for path in files:
+                name = path.name.removesuffix(".open")
+                if path.name.endswith(".open") and crawl_running and name not in limits:
+                    bar(path.name)
+                    continue
+                if not path.exists():  # closed (renamed) by the crawl since it was listed
+                    path = path.with_name(name)
+                indexer.index_file(path, limits.get(name) if path.name.endswith(".open") else None)
+                bar(path.name)
+            if indexer.report.files_indexed or not (archive / "index.cdxj").exists():
+                _write_cdxj(archive)
+            indexer.link_parents()
+            indexer.reextract_stale()
+            _store_figures(indexer.db)
+            return indexer.report
+        finally:
+            indexer.close()
+
+
+@contextlib.contextmanager
+def _index_lock(archive: Path) -> Iterator[None]:
+    """ARCHIVE/index.lock, held (flock, released even by a killed process) while index.db is written."""
+    archive.mkdir(parents=True, exist_ok=True)
+    with open(archive / "index.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("another indexer is updating %s; waiting for it", archive / "index.db")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_cdxj(archive: Path) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.limitreader import LimitReader
 
 __all__ = ["CaptureRecord", "iter_captures", "read_record", "warc_files", "decode_payload"]
 
@@ -84,17 +85,24 @@ def decode_payload(record: CaptureRecord) -> bytes:
     return data
 
 
-def iter_captures(path: Path, errors: list[str] | None = None) -> Iterator[CaptureRecord]:
-    """Captures of one WARC file, each with the provenance of its metadata record."""
+def iter_captures(path: Path, errors: list[str] | None = None, start: int = 0,
+                  end: int | None = None) -> Iterator[CaptureRecord]:
+    """Captures of one WARC file, each with the provenance of its metadata record.
+
+    `start` and `end` bound the bytes read (record boundaries): a live crawl's open file is read up to
+    the last exchange its writer has committed, and a later pass goes on from there.
+    """
     pending: dict[str, CaptureRecord] = {}
     name = path.name.removesuffix(".open")
     try:
-        with path.open("rb") as stream:
+        with path.open("rb") as raw:
+            raw.seek(start)
+            stream = raw if end is None else LimitReader(raw, max(0, end - start))
             iterator = ArchiveIterator(stream, check_digests=False)
             unsized: CaptureRecord | None = None
             for record in iterator:
                 if unsized is not None:  # the record after a response starts where the response ends
-                    unsized.length = iterator.get_record_offset() - unsized.offset
+                    unsized.length = start + iterator.get_record_offset() - unsized.offset
                     unsized = None
                 rtype = record.rec_type
                 headers = record.rec_headers
@@ -107,7 +115,7 @@ def iter_captures(path: Path, errors: list[str] | None = None) -> Iterator[Captu
                         date=headers.get_header("WARC-Date") or "",
                         status=int(http.get_statuscode() or 0) if http else 0,
                         headers=list(http.headers) if http else [], payload=payload, warc_file=name,
-                        offset=iterator.get_record_offset(), length=0,
+                        offset=start + iterator.get_record_offset(), length=0,
                         payload_digest=headers.get_header("WARC-Payload-Digest") or "",
                         ip_address=headers.get_header("WARC-IP-Address") or "",
                         refers_to_uri=headers.get_header("WARC-Refers-To-Target-URI") or "",

@@ -111,6 +111,11 @@ class WarcWriter:
         self.files.append(final)
         self._file, self._path = None, None
 
+    def committed(self) -> dict[str, int]:
+        """{final name of the open file: bytes of whole exchanges written to it}; readers stop there."""
+        with self._lock:
+            return {self.current_name: self._written} if self._path is not None else {}
+
     def close(self) -> None:
         """Close the current file and rename it from .open to its final name."""
         with self._lock:

@@ -57,6 +57,7 @@ ITEM_PIPELINES: dict[str, int] = {}
 DOWNLOADER_MIDDLEWARES["crawler.capture.WarcCaptureMiddleware"] = 990
 
 # --- index (issue 6) --------------------------------------------------------------------------
+EXTENSIONS["crawler.live_index.LiveIndex"] = 510  # index updates in a child process while crawling
 
 # --- our own declared settings (defaults) -----------------------------------------------------
 globals().update(_nianbao_defaults())

@@ -26,6 +26,9 @@ SETTINGS: list[Setting] = [
             "Contact URL put in the User-Agent and the warcinfo record."),
     Setting("NIANBAO_OPERATOR", "", "Operator named in the warcinfo record (person or organisation)."),
     # --- crawler (issue 3) ---
+    Setting("NIANBAO_INDEX_INTERVAL", 60.0,
+            "Seconds between index updates during a crawl (in a child process); 0: index only when the crawl ends."),
+    Setting("NIANBAO_INDEX_WORKERS", 0, "Extraction processes of the live index updates (0: every core but one)."),
     Setting("NIANBAO_PROGRESS_INTERVAL", 5.0, "Seconds between progress log lines (a live line on a terminal); 0: off."),
     Setting("NIANBAO_RETRY_BACKOFF", 2.0, "Seconds before the first retry of a timeout/5xx; doubles per attempt (0: off)."),
     Setting("NIANBAO_RETRY_BACKOFF_MAX", 60.0, "Longest wait before a retry, in seconds."),

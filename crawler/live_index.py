@@ -1,0 +1,92 @@
+"""Keep ARCHIVE/index.db current while the crawl runs.
+
+Every `NIANBAO_INDEX_INTERVAL` seconds, if the previous update has finished, a child process runs
+`build_index` (the code path of `nianbao index`) over what the WARC writer has committed so far:
+extraction stays off Scrapy's event loop and rows go in batches. The crawl's final update, after the
+spider closes, indexes the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+from archive.warc.writer import WarcWriter
+
+__all__ = ["LiveIndex"]
+
+logger = logging.getLogger(__name__)
+
+
+class LiveIndex:
+    """Scrapy extension: periodic index updates in a child process."""
+
+    def __init__(self, crawler: Crawler, archive: str, interval: float, workers: int) -> None:
+        self.crawler = crawler
+        self.archive = archive
+        self.interval = interval
+        self.workers = workers
+        self.child: subprocess.Popen[bytes] | None = None
+        self._loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LiveIndex:
+        settings = crawler.settings
+        interval = settings.getfloat("NIANBAO_INDEX_INTERVAL", 60.0)
+        archive = settings.get("NIANBAO_ARCHIVE")
+        if interval <= 0 or not archive or not settings.getbool("NIANBAO_WARC_ENABLED", True):
+            raise NotConfigured("live indexing is off (NIANBAO_INDEX_INTERVAL=0 or no archive)")
+        workers = settings.getint("NIANBAO_INDEX_WORKERS", 0) or max(1, (os.cpu_count() or 2) - 1)
+        extension = cls(crawler, archive, interval, workers)
+        crawler.signals.connect(extension.opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.closed, signal=signals.spider_closed)
+        return extension
+
+    def opened(self, spider: Any) -> None:
+        self._loop = task.LoopingCall(self.tick)
+        self._loop.start(self.interval, now=False)
+
+    def _writer(self) -> WarcWriter | None:
+        engine = self.crawler.engine
+        middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
+        for middleware in middlewares:
+            writer = getattr(middleware, "writer", None)
+            if isinstance(writer, WarcWriter):
+                return writer
+        return None
+
+    def tick(self) -> None:
+        """Start an update unless one is still running."""
+        if self.child is not None:
+            code = self.child.poll()
+            if code is None:
+                return
+            self._finished(code)
+        writer = self._writer()
+        committed = writer.committed() if writer is not None else {}
+        command = [sys.executable, "-m", "archive.index.live", self.archive,
+                   *(f"{name}={size}" for name, size in committed.items()), "--workers", str(self.workers)]
+        self.child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        logger.debug("live index update started (pid %d): %s", self.child.pid, committed)
+
+    def _finished(self, code: int) -> None:
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("nianbao/index/live_updates" if code == 0 else "nianbao/index/live_failures")
+        if code != 0:
+            logger.warning("a live index update failed (exit %d); the final update after the crawl redoes it", code)
+        self.child = None
+
+    def closed(self, spider: Any) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        if self.child is not None:  # the final update waits for it on the index lock; collect its status
+            self._finished(self.child.wait())
