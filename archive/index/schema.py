@@ -38,6 +38,10 @@ create table if not exists documents (
     report_reasons text, error text, tables text);
 create index if not exists documents_url on documents (url);
 create index if not exists documents_facets on documents (province, agency, year, kind, is_report);
+create index if not exists documents_agency on documents (agency, year);
+create index if not exists documents_year on documents (year, is_report);
+create index if not exists documents_kind on documents (kind, is_report);
+create index if not exists documents_is_report on documents (is_report, year);
 create virtual table if not exists documents_fts using fts5(title, body, tokenize = 'trigram');
 create virtual table if not exists documents_chars using fts5(title, body, tokenize = 'unicode61');
 """

@@ -1,0 +1,125 @@
+"""`archive.index.search` on a real SQLite index of generated reports: every ranking path and filter path,
+checked against a brute-force reading of the same rows.
+
+The thresholds that switch paths at 100,000 documents are lowered so that a few hundred documents take
+every path: bm25 (rare queries), the bounded ranking of common queries, small and large filters.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import archive.index.search as search_module
+from archive.index.schema import chars_of, open_index
+from archive.index.search import SearchFilters, search
+from crawler.demo.reports import as_lines, make_report
+from extract.metadata import to_simplified
+
+AGENCIES = [("杭州市应急管理局", "浙江省"), ("德清县生态环境局", "浙江省"), ("安顺市司法局", "贵州省"),
+            ("遂溪县人民政府", "广东省")]
+OLD_AGENCY = ("湖州市财政局", "浙江省")  # only among the oldest rows: outside any newest-first window
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("search") / "index.db"
+    db = open_index(path)
+    rows = []
+    for n in range(30):
+        rows.append((*OLD_AGENCY, 2018 + n % 6, f"{OLD_AGENCY[0]}{2018 + n % 6}年政府信息公开工作年度报告",
+                     "\n".join(as_lines(make_report(OLD_AGENCY[0], 2018 + n % 6, n)))))
+    for n in range(400):
+        agency, province = AGENCIES[n % len(AGENCIES)]
+        year = 2017 + n % 8
+        if n % 10 == 0:  # distractors: no 公开, no 复议
+            rows.append((agency, province, year, f"{agency}{year}年部门预算", "部门预算说明：收入支出总表，财政拨款。"))
+            continue
+        title = f"{agency}{year}年政府信息公开工作年度报告" if n % 3 else f"{agency}{year}年工作总结"
+        rows.append((agency, province, year, title, "\n".join(as_lines(make_report(agency, year, n)))))
+    rows.append(("安顺市司法局", "贵州省", 2024, "關於行政複議案件的說明", "本局辦理行政複議案件三件，行政複議決定已公開。"))
+    for doc_id, (agency, province, year, title, text) in enumerate(rows, start=1):
+        simplified = to_simplified(text)
+        db.conn.execute("insert into documents (id, url, agency, province, title, year, kind, is_report, text, "
+                        "text_simplified) values (?, ?, ?, ?, ?, ?, 'html', ?, ?, ?)",
+                        (doc_id, f"http://127.0.0.2/{doc_id}.html", agency, province, title, year,
+                         int("年度报告" in title), text, simplified))
+        db.conn.execute("insert into documents_fts (rowid, title, body) values (?, ?, ?)",
+                        (doc_id, to_simplified(title), simplified))
+        db.conn.execute("insert into documents_chars (rowid, title, body) values (?, ?, ?)",
+                        (doc_id, chars_of(to_simplified(title)), chars_of(simplified)))
+    db.conn.commit()
+    db.conn.close()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "RANKED_CANDIDATES", 60)
+    monkeypatch.setattr(search_module, "FILTERED_CANDIDATES", 15)
+    monkeypatch.setattr(search_module, "SMALL_FILTER", 50)
+
+
+def matching(index: Path, query: str, filters: SearchFilters = SearchFilters()) -> set[int]:
+    """Brute force: ids of documents whose simplified title or text holds every term and that pass the filters."""
+    terms = [to_simplified(t) for t in query.split()]
+    with sqlite3.connect(index) as conn:
+        rows = conn.execute("select id, title, text_simplified, agency, province, year, is_report from documents")
+        return {doc_id for doc_id, title, text, agency, province, year, is_report in rows
+                if all(t in to_simplified(title) + "\n" + text for t in terms)
+                and (not filters.agency or agency == filters.agency)
+                and (not filters.province or province == filters.province)
+                and (filters.year is None or year == filters.year)
+                and (not filters.reports_only or is_report)}
+
+
+@pytest.mark.parametrize("query", ["公开", "复议", "政府信息公开", "行政复议", "依申请公开 不予公开", "财政拨款"])
+def test_every_result_matches_and_pages_are_full(index: Path, query: str) -> None:
+    expected = matching(index, query)
+    results = search(index, query, limit=20)
+    assert expected, query
+    assert {r["id"] for r in results} <= expected
+    assert len(results) == min(20, len(expected))
+    assert all("[" in r["snippet"] for r in results)
+
+
+def test_common_query_puts_title_hits_first(index: Path) -> None:
+    # 公开 is in far more than RANKED_CANDIDATES documents: the bounded ranking; titles with 公开 lead
+    assert len(matching(index, "公开")) > search_module.RANKED_CANDIDATES
+    results = search(index, "公开", limit=40)
+    in_title = ["公开" in r["title"] for r in results]
+    assert any(in_title) and not all(in_title)
+    assert in_title == sorted(in_title, reverse=True), "a result without 公开 in its title ranked above one with it"
+    assert [r["rank"] for r in results] == sorted(r["rank"] for r in results)
+
+
+def test_rare_and_common_queries_find_both_scripts(index: Path) -> None:
+    for query in ("行政複議決定", "行政复议决定"):
+        [hit] = search(index, query, limit=20)
+        assert hit["title"] == "關於行政複議案件的說明"
+    # 行政复议 is in most reports (a common query): the one document with it in its title comes first
+    assert len(matching(index, "行政复议")) > search_module.RANKED_CANDIDATES
+    assert search(index, "行政複議", limit=1)[0]["title"] == "關於行政複議案件的說明"
+
+
+@pytest.mark.parametrize("filters", [
+    SearchFilters(agency=OLD_AGENCY[0]),                      # few documents: ranked among them
+    SearchFilters(agency=OLD_AGENCY[0], year=2019),
+    SearchFilters(province="浙江省"),                          # many: newest filtered matches
+    SearchFilters(province="贵州省", reports_only=True),
+    SearchFilters(year=2020),
+])
+@pytest.mark.parametrize("query", ["公开", "政府信息公开", "行政复议"])
+def test_filters_find_old_documents_and_only_matching_ones(index: Path, filters: SearchFilters, query: str) -> None:
+    expected = matching(index, query, filters)
+    results = search(index, query, limit=10, filters=filters)
+    assert expected
+    assert {r["id"] for r in results} <= expected
+    assert len(results) == min(10, len(expected)), "a filter lost matches outside the newest-first window"
+
+
+def test_filters_that_match_nothing_return_nothing(index: Path) -> None:
+    assert search(index, "公开", filters=SearchFilters(agency=OLD_AGENCY[0], year=1999)) == []
+    assert search(index, "公开", filters=SearchFilters(agency="不存在的机关")) == []
