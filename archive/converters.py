@@ -13,8 +13,8 @@ __all__ = ["default_converters", "antiword", "ConverterTimeout"]
 TIMEOUT_SECONDS = 30
 
 
-class ConverterTimeout(RuntimeError):
-    """A converter ran past its time limit."""
+class ConverterTimeout(TimeoutError):
+    """A converter ran past its time limit (a TimeoutError, so `extract` records it as `timeout`)."""
 
 
 def antiword(body: bytes, timeout: float = TIMEOUT_SECONDS) -> str:
@@ -29,7 +29,7 @@ def antiword(body: bytes, timeout: float = TIMEOUT_SECONDS) -> str:
             done = subprocess.run([program, "-m", "UTF-8.txt", "-w", "0", str(path)], capture_output=True,
                                   timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
-            raise ConverterTimeout(f"timeout: antiword ran over {timeout:.0f} s") from None
+            raise ConverterTimeout(f"antiword ran over {timeout:g} s") from None
     if done.returncode != 0:
         raise RuntimeError(f"antiword failed: {done.stderr.decode('utf-8', 'replace').strip()[:200]}")
     return done.stdout.decode("utf-8", "replace")

@@ -2,7 +2,7 @@
 
 Every function takes bytes and returns (text, tables, error); a broken file gives an error string,
 never an exception. Errors: broken-pdf, scanned-pdf, broken-docx, zip-bomb, broken-xls, no-converter,
-ofd-not-extracted, converter-failed, unsupported.
+ofd-not-extracted, converter-failed, timeout (a converter past its limit), unsupported.
 """
 
 from __future__ import annotations
@@ -161,6 +161,8 @@ def extract_attachment(kind: str, body: bytes,
             return "", (), f"no-converter: no converter for .{kind} (install antiword)"
         try:
             return clean_lines(converter(body)), (), ""
-        except Exception as exc:  # the caller's converter reports timeouts and failures as exceptions
+        except TimeoutError as exc:  # the caller's converter enforces its own wall-clock limit
+            return "", (), f"timeout: {exc}"
+        except Exception as exc:  # the caller's converter reports failures as exceptions
             return "", (), f"converter-failed: {exc}"
     return "", (), f"unsupported: {kind}"

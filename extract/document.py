@@ -18,7 +18,7 @@ from .options import ExtractOptions
 
 __all__ = ["Document", "document", "EXTRACTOR_VERSION", "report_evidence"]
 
-EXTRACTOR_VERSION = 1  # bump whenever the output for the same bytes changes
+EXTRACTOR_VERSION = 2  # bump whenever the output for the same bytes changes
 
 _SECTIONS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议、行政诉讼",
              "存在的主要问题及改进情况", "其他需要报告的事项")
@@ -135,7 +135,7 @@ def _html_document(body: bytes, content_type: str, url: str, kind: str, options:
                        decoded.source, error or ("" if kind == "txt" else "empty-page"), (), options)
     text, tables, _method = extract_main(root, decoded.text)
     title = page_title(root)
-    return _finish(url, "html", title, text, tables, published_date(root, text),
+    return _finish(url, "html", title, text, tables, published_date(root, text, url),
                    page_agency(root, text) or options.agency, decoded.codec, decoded.source, error,
                    _links(root, url), options)
 

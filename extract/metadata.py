@@ -70,8 +70,9 @@ def _cn_number(text: str, digits: bool = False) -> str:
     return str(table.get(text, 0))
 
 
-def published_date(root: etree._Element, text: str) -> str:
-    """PubDate meta → a 发布时间 line → the date under the signature (last date in the text)."""
+def published_date(root: etree._Element, text: str, url: str = "") -> str:
+    """PubDate meta → a 发布时间 line → the date under the signature (last date in the text) → htmldate
+    (other metadata, the URL's date such as TRS `t20240115_…`; never a guess from the running text)."""
     meta = _meta(root, "PubDate") or _meta(root, "firstpublishedtime") or _meta(root, "publishdate")
     if meta and (iso := find_date_in_text(meta)):
         return iso
@@ -83,7 +84,32 @@ def published_date(root: etree._Element, text: str) -> str:
     dates = [m for m in _DATE.finditer(tail)] or [m for m in _CN_DATE.finditer(tail)]
     if dates:
         return find_date_in_text(dates[-1].group(0))
+    return _htmldate(root, url) or _url_date(url)
+
+
+# Gov CMSs put the article's creation date in its path: TRS `…/202401/t20240115_4567.html`,
+# Hanweb `…/art/2024/1/15/art_1229_4567.html`.
+_URL_DATES = (re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+"), re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"))
+
+
+def _url_date(url: str) -> str:
+    for pattern in _URL_DATES:
+        if match := pattern.search(url):
+            year, month, day = (int(g) for g in match.groups())
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                return f"{year:04d}-{month:02d}-{day:02d}"
     return ""
+
+
+def _htmldate(root: etree._Element, url: str) -> str:
+    from htmldate import find_date
+
+    try:  # fixed bounds: the default upper bound is "today", which would make the result depend on the day
+        found = find_date(root, extensive_search=False, original_date=True, url=url or None,
+                          min_date="1995-01-01", max_date="2100-12-31")
+    except Exception:  # htmldate on a hostile page must not stop extraction
+        return ""
+    return found or ""
 
 
 def page_agency(root: etree._Element, text: str) -> str:

@@ -13,7 +13,9 @@ import fcntl
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from archive.converters import default_converters
 from archive.index.schema import chars_of, open_index
 from archive.lock import live_lock_holder
 from archive.warc.reader import CaptureRecord, decode_payload, iter_captures, warc_files
+from extract.attachments import kind_of
 from extract.document import EXTRACTOR_VERSION, Document, document
 from extract.options import ExtractOptions
 
@@ -53,10 +56,39 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _extract_job(job: tuple[bytes, list[tuple[str, str]], str, str, str]) -> Document:
+EXTRACT_TIME_LIMIT = 120.0  # seconds of wall clock per document (a pathological PDF or page)
+
+
+class _ExtractTimeout(Exception):
+    pass
+
+
+def _on_alarm(_signum: int, _frame: object) -> None:
+    raise _ExtractTimeout
+
+
+def _extract_job(job: tuple[bytes, list[tuple[str, str]], str, str, str],
+                 time_limit: float | None = None) -> Document:
+    """`extract.document` on one capture, stopped after `time_limit` seconds (EXTRACT_TIME_LIMIT): a
+    document that takes longer is indexed with the error `timeout`, and indexing goes on."""
     body, headers, url, agency, title = job
     options = ExtractOptions(agency=agency, title=title, converters=default_converters())
-    return document(body, dict(headers), url, options)
+    limit = EXTRACT_TIME_LIMIT if time_limit is None else time_limit
+    if threading.current_thread() is not threading.main_thread() or limit <= 0:
+        return document(body, dict(headers), url, options)  # signals work on the main thread only
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return document(body, dict(headers), url, options)
+    except _ExtractTimeout:
+        header_map = dict(headers)
+        content_type = next((v for k, v in header_map.items() if k.lower() == "content-type"), "")
+        logger.warning("%s: extraction ran over %g s; indexed without text", url, limit)
+        return Document(url=url, kind=kind_of(url, content_type, body[:8]), agency=agency, title=title,
+                        error=f"timeout: extraction ran over {limit:g} s")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _extractable(capture: CaptureRecord) -> bool:

@@ -119,3 +119,46 @@ def test_broken_files_give_error_verdicts(tmp_path: Path) -> None:
 def test_same_bytes_same_document() -> None:
     page = trs_page(SEED1_TITLE, seed1_body()).encode("gbk")
     assert document(page, {}, "http://127.0.0.2/c.html") == document(page, {}, "http://127.0.0.2/c.html")
+
+
+@pytest.mark.parametrize(("url", "head", "expected"), [
+    # TRS and Hanweb put the article's date in its path
+    ("http://127.0.0.2/zwgk/ndbg/202401/t20240115_4567.html", "", "2024-01-15"),
+    ("http://127.0.0.2/art/2024/1/15/art_1229_4567.html", "", "2024-01-15"),
+    # htmldate: other metadata than PubDate, and dated paths
+    ("http://127.0.0.2/x.html", '<meta property="article:published_time" content="2024-01-20T08:00:00+08:00">',
+     "2024-01-20"),
+    ("http://127.0.0.2/2024/01/18/report.html", "", "2024-01-18"),
+    ("http://127.0.0.2/zwgk/ndbg/4567.html", "", ""),  # nothing to go on: no date, not a guess
+])
+def test_published_date_fallbacks(url: str, head: str, expected: str) -> None:
+    page = (f"<html><head><title>某局2023年政府信息公开工作年度报告</title>{head}</head><body><div id='zoom'>"
+            "<p>一、总体情况</p><p>本年度，我局认真贯彻落实《条例》，主动公开政府信息。</p></div></body></html>")
+    doc = document(page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"}, url)
+    assert doc.published == expected
+    assert doc.year == 2023
+
+
+def test_published_line_wins_over_the_url_date() -> None:
+    page = trs_page(SEED1_TITLE, seed1_body()).replace('<meta name="PubDate" content="2022-01-25 09:30">', "")
+    doc = document(page.encode("gbk"), {}, "http://127.0.0.2/zwgk/ndbg/202203/t20220301_1.html")
+    assert doc.published == "2022-01-25"  # the 发布时间 line of the page, not the path's 2022-03-01
+
+
+def test_xlsx_attachment_rows_as_table() -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["第二十条第（五）项", "本年处理决定数量"], ["行政许可", 867], ["行政处罚", 12], ["行政强制", None]):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    doc = document(out.getvalue(), {"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+                   "http://127.0.0.2/files/2023nb.xlsx")
+    assert doc.kind == "xlsx" and doc.error == ""
+    assert doc.tables == ((("第二十条第（五）项", "本年处理决定数量"), ("行政许可", "867"), ("行政处罚", "12"),
+                           ("行政强制", "")),)
+    assert "行政许可\t867" in doc.text
+    broken = document(out.getvalue()[:300], {}, "http://127.0.0.2/files/2023nb.xlsx")
+    assert broken.error.startswith(("broken-xlsx", "broken-zip")) and broken.text == ""

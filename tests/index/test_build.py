@@ -1,0 +1,25 @@
+"""`archive.index.build` pieces that a demo crawl does not reach: the per-document time limit."""
+
+from __future__ import annotations
+
+import time
+
+from archive.index.build import _extract_job
+from tests.extract.pages import SEED1_TITLE, seed1_body, trs_page
+
+
+def _big_page() -> bytes:
+    """A real report page made huge (its body repeated): extraction takes a while."""
+    body = "\n".join([seed1_body()] * 60)
+    return trs_page(SEED1_TITLE, body).encode("gbk")
+
+
+def test_a_document_past_the_time_limit_is_indexed_as_timeout() -> None:
+    job = (_big_page(), [("Content-Type", "text/html; charset=gb2312")], "http://127.0.0.2/big.html", "安顺市生态环境局", "")
+    started = time.perf_counter()
+    slow = _extract_job(job, time_limit=0.01)
+    assert time.perf_counter() - started < 1.0
+    assert slow.error == "timeout: extraction ran over 0.01 s"
+    assert slow.kind == "html" and slow.text == "" and slow.url == "http://127.0.0.2/big.html"
+    whole = _extract_job(job, time_limit=120)
+    assert whole.error == "" and "行政许可" in whole.text and whole.is_report
