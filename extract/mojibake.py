@@ -4,7 +4,8 @@ Kinds:
 - `utf8-as-gbk`     UTF-8 bytes read as GBK/GB18030 (`鍦ㄦ湰…`)          lossless: repaired
 - `gbk-as-latin1`   GBK bytes read as Latin-1/cp1252 (`ÕþÎñ…`)            lossless: repaired
 - `utf8-as-cp1252`  UTF-8 read as cp1252 (`è¿™`), via ftfy.fix_encoding   lossless: repaired
-- `big5-as-gbk`     Big5 bytes read as GBK                                lossless: repaired
+- `big5-as-gbk`     Big5 bytes read as GBK                                repaired; where the GBK
+                    reader replaced bytes, the characters they belonged to are marked
 - `gbk-misalignment` a lost byte shifted every pair (seed 000)            repaired where the bytes and
                     the text's own annotations determine it, inferred characters marked, the rest marked
 - `pinyin-annotation` converter pollution, `應(yīng)急`                      repaired (annotation removed)
@@ -91,6 +92,14 @@ def _recode_lines(text: str, work: _Work) -> str:
                     line = fixed
                     break
             else:
+                big5 = _big5_read_as_gbk(line) if "\ufffd" in line else None
+                if big5 is not None:
+                    repaired, lost = big5
+                    work.counts["big5-as-gbk"] += 1
+                    work.damaged.add("big5-as-gbk")
+                    work.unrepaired += lost
+                    out.append(repaired)
+                    continue
                 candidate = line.encode("gb18030", "replace").decode("utf-8", "replace").replace("\ufffd", MISSING)
                 # Traditional text also lives in GBK's extension rows: only a repair that reads as
                 # common Chinese proves the line was UTF-8.
@@ -102,6 +111,49 @@ def _recode_lines(text: str, work: _Work) -> str:
                     line = candidate
         out.append(line)
     return "\n".join(out)
+
+
+def _big5_read_as_gbk(line: str) -> tuple[str, int] | None:
+    """Big5 bytes a GBK reader decoded with replacement: (the line read as Big5, characters lost), or None.
+
+    A GBK decoder turns each byte it cannot place into one U+FFFD and goes on with the next byte, so the
+    other characters give their bytes back exactly; walking those bytes as Big5 restores every character
+    whose two bytes survived and marks the others MISSING. Accepted only when the result reads as common
+    Chinese and the line did not."""
+    data: list[int | None] = []
+    for ch in line:
+        if ch == "\ufffd":
+            data.append(None)
+            continue
+        try:
+            data.extend(ch.encode("gbk"))
+        except UnicodeEncodeError:
+            return None
+    out: list[str] = []
+    lost = 0
+    i = 0
+    while i < len(data):
+        byte = data[i]
+        if byte is not None and byte < 0x80:
+            out.append(chr(byte))
+            i += 1
+            continue
+        pair = data[i:i + 2]
+        i += 2
+        if len(pair) < 2 or None in pair:
+            out.append(MISSING)
+            lost += 1
+            continue
+        try:
+            out.append(bytes(pair).decode("big5hkscs"))  # type: ignore[arg-type]
+        except UnicodeDecodeError:
+            out.append(MISSING)
+            lost += 1
+    repaired = "".join(out)
+    hanzi = len(_HAN.findall(repaired))
+    if hanzi < 4 or lost > hanzi or _share(repaired) < max(0.5, _share(line) + 0.25):
+        return None
+    return repaired, lost
 
 
 def _latin_runs(text: str, work: _Work) -> str:
