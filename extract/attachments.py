@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import zipfile
 from collections.abc import Callable, Mapping
 
@@ -116,7 +117,7 @@ def _xlsx(body: bytes) -> Result:
         import openpyxl
 
         book = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-        tables = tuple(tuple(tuple("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True))
+        tables = tuple(tuple(tuple(_cell(v) for v in row) for row in sheet.iter_rows(values_only=True))
                        for sheet in book.worksheets)
     except Exception as exc:
         return "", (), f"broken-xlsx: {exc}"
@@ -128,11 +129,42 @@ def _xls(body: bytes) -> Result:
         import xlrd
 
         book = xlrd.open_workbook(file_contents=body)
-        tables = tuple(tuple(tuple(str(sheet.cell_value(r, c)) for c in range(sheet.ncols)) for r in range(sheet.nrows))
+        tables = tuple(tuple(tuple(_cell(sheet.cell_value(r, c)) for c in range(sheet.ncols)) for r in range(sheet.nrows))
                        for sheet in book.sheets())
     except Exception as exc:
         return "", (), f"broken-xls: {exc}"
     return _sheets_text(tables), tables, ""
+
+
+_TEXT_ROW = re.compile(r"^\|(.*)\|\s*$")
+
+
+def _text_tables(text: str) -> tuple[str, tuple[Table, ...]]:
+    """Tables a converter drew with `|` borders (antiword: `|cell   |cell   |`) as tab-separated rows and
+    as tables; the rest of the text unchanged."""
+    lines: list[str] = []
+    tables: list[Table] = []
+    current: list[tuple[str, ...]] = []
+    for line in text.split("\n"):
+        match = _TEXT_ROW.match(line)
+        if match:
+            current.append(tuple(cell.strip() for cell in match.group(1).split("|")))
+            lines.append("\t".join(current[-1]))
+            continue
+        if current:
+            tables.append(tuple(current))
+            current = []
+        lines.append(line)
+    if current:
+        tables.append(tuple(current))
+    return "\n".join(lines), tuple(tables)
+
+
+def _cell(value: object) -> str:
+    """A spreadsheet value as text: 867.0 → "867" (xlrd gives every number as a float)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
 
 
 def _sheets_text(tables: tuple[Table, ...]) -> str:
@@ -160,7 +192,8 @@ def extract_attachment(kind: str, body: bytes,
         if converter is None:
             return "", (), f"no-converter: no converter for .{kind} (install antiword)"
         try:
-            return clean_lines(converter(body)), (), ""
+            text, tables = _text_tables(converter(body))
+            return clean_lines(text), tables, ""
         except TimeoutError as exc:  # the caller's converter enforces its own wall-clock limit
             return "", (), f"timeout: {exc}"
         except Exception as exc:  # the caller's converter reports failures as exceptions

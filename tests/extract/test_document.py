@@ -162,3 +162,43 @@ def test_xlsx_attachment_rows_as_table() -> None:
     assert "行政许可\t867" in doc.text
     broken = document(out.getvalue()[:300], {}, "http://127.0.0.2/files/2023nb.xlsx")
     assert broken.error.startswith(("broken-xlsx", "broken-zip")) and broken.text == ""
+
+
+ATTACHMENTS = FIXTURES / "attachments"  # made by LibreOffice: tests/fixtures/attachments/make.py
+
+
+def test_legacy_doc_through_antiword_keeps_its_table() -> None:
+    from archive.converters import default_converters
+    from extract.options import ExtractOptions
+    from tests.conftest import require_program
+
+    require_program("antiword", "apt-get install antiword")
+    body = (ATTACHMENTS / "report2023.doc").read_bytes()
+    doc = document(body, {"Content-Type": "application/msword"}, "http://127.0.0.2/files/P020240120.doc",
+                   ExtractOptions(converters=default_converters()))
+    assert doc.kind == "doc" and doc.error == ""
+    assert doc.title == "德清县应急管理局2023年政府信息公开工作年度报告"
+    assert doc.is_report and doc.year == 2023 and doc.agency == "德清县应急管理局"
+    assert doc.tables == ((("信息内容", "本年处理决定数量"), ("行政许可", "867"), ("行政处罚", "12"), ("行政强制", "3")),)
+    assert "行政许可\t867" in doc.text and "|" not in doc.text
+
+
+def test_converter_past_its_time_limit_is_recorded_as_timeout() -> None:
+    from archive.converters import antiword
+    from extract.options import ExtractOptions
+    from tests.conftest import require_program
+
+    require_program("antiword", "apt-get install antiword")
+    body = (ATTACHMENTS / "report2023.doc").read_bytes()
+    options = ExtractOptions(converters={"doc": lambda data: antiword(data, timeout=0.0001)})
+    doc = document(body, {}, "http://127.0.0.2/files/P020240120.doc", options)
+    assert doc.error == "timeout: antiword ran over 0.0001 s" and doc.text == ""
+
+
+def test_legacy_xls_rows_as_table() -> None:
+    body = (ATTACHMENTS / "figures2023.xls").read_bytes()
+    doc = document(body, {"Content-Type": "application/vnd.ms-excel"}, "http://127.0.0.2/files/figures2023.xls")
+    assert doc.kind == "xls" and doc.error == ""
+    assert doc.tables == ((("信息内容", "本年处理决定数量"), ("行政许可", "867"), ("行政处罚", "12"), ("行政强制", "3")),)
+    assert "行政许可\t867" in doc.text
+    assert document(body[:512], {}, "http://127.0.0.2/files/figures2023.xls").error.startswith("broken-xls")
