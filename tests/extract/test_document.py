@@ -202,3 +202,18 @@ def test_legacy_xls_rows_as_table() -> None:
     assert doc.tables == ((("信息内容", "本年处理决定数量"), ("行政许可", "867"), ("行政处罚", "12"), ("行政强制", "3")),)
     assert "行政许可\t867" in doc.text
     assert document(body[:512], {}, "http://127.0.0.2/files/figures2023.xls").error.startswith("broken-xls")
+
+
+def test_scanned_pdf_without_text_layer_is_reported_as_such() -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4)
+    for page in range(2):  # a scan: marks on the page, no text objects
+        for row in range(40):
+            pdf.rect(40, 780 - row * 18, 300 + (row * 37 + page) % 200, 8, fill=1)
+        pdf.showPage()
+    pdf.save()
+    doc = document(out.getvalue(), {"Content-Type": "application/pdf"}, "http://127.0.0.2/files/scan2023.pdf")
+    assert doc.kind == "pdf" and doc.error.startswith("scanned-pdf") and not doc.is_report
