@@ -21,7 +21,8 @@ from crawler.demo.server import DemoPortals
 pytestmark = pytest.mark.e2e
 
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-        "-s", "RETRY_TIMES=2", "-s", "NIANBAO_MAX_LIST_PAGES=10", "-s", "NIANBAO_RETRY_BACKOFF=0.2"]
+        "-s", "RETRY_TIMES=2", "-s", "NIANBAO_MAX_LIST_PAGES=10", "-s", "NIANBAO_RETRY_BACKOFF=0.2",
+        "-s", "NIANBAO_AGGREGATOR_HOSTS=*.gov.cn,127.0.0.*"]
 PAGE_CAP = 10
 
 

@@ -34,6 +34,8 @@ SETTINGS: list[Setting] = [
     Setting("NIANBAO_RETRY_BACKOFF_MAX", 60.0, "Longest wait before a retry, in seconds."),
     Setting("NIANBAO_MAX_LIST_PAGES", 50, "Most pages fetched from one report list (pagination traps stop here)."),
     Setting("NIANBAO_MAX_NAV_DEPTH", 4, "Most navigation hops from the seed to a report column."),
+    Setting("NIANBAO_AGGREGATOR_HOSTS", ["*.gov.cn"],
+            "Host patterns an `aggregator` seed may lead to (other agencies' report columns), comma-separated."),
     Setting("NIANBAO_ALLOW_PRIVATE_ADDRESSES", False,
             "Allow requests to private/loopback addresses even when the seed is public (off: refused, logged)."),
     # --- WARC capture (issue 4) ---

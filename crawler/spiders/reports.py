@@ -7,12 +7,13 @@ Run through `nianbao crawl` (which adds the archive, run id and modes), or as an
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import scrapy
@@ -65,6 +66,8 @@ class ReportsSpider(scrapy.Spider):
         self._seeds = seeds
         self.blocked: dict[str, str] = {}  # seed URL → appliance
         self.seed_ok: set[str] = set()
+        self.validators: dict[str, tuple[str, str]] = {}  # filled in start() from the settings
+        self.skip_urls: dict[str, list[list[str]]] = {}
 
     # --- settings ---
 
@@ -79,6 +82,16 @@ class ReportsSpider(scrapy.Spider):
     def max_nav_depth(self) -> int:
         return int(self._setting("NIANBAO_MAX_NAV_DEPTH", 4))
 
+    @property
+    def aggregator_hosts(self) -> list[str]:
+        return [h.strip().lower() for h in self.crawler.settings.getlist("NIANBAO_AGGREGATOR_HOSTS", ["*.gov.cn"])
+                if h.strip()]
+
+    def aggregator_may_lead_to(self, url: str) -> bool:
+        """Whether an aggregation page may send the crawl to `url`'s host (other agencies' report columns)."""
+        host = (urlsplit(url).hostname or "").lower()
+        return any(fnmatch.fnmatchcase(host, pattern) for pattern in self.aggregator_hosts)
+
     def seeds(self) -> list[Seed]:
         """Seeds passed in, or read from the NIANBAO_SEEDS file (for `scrapy crawl reports`)."""
         if self._seeds is None:
@@ -92,9 +105,9 @@ class ReportsSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         validators = self._setting("NIANBAO_VALIDATORS") or {}
-        self.validators: dict[str, tuple[str, str]] = dict(validators)
+        self.validators = dict(validators)
         # --resume: url → attachment links read from its archived copy (so a skipped report's files still come)
-        self.skip_urls: dict[str, list[list[str]]] = dict(self._setting("NIANBAO_SKIP_URLS") or {})
+        self.skip_urls = dict(self._setting("NIANBAO_SKIP_URLS") or {})
         for seed in self.seeds():
             url = canonical_url(seed.url)
             provenance = {"seed": url, "agency": seed.agency, "province": seed.province, "city": seed.city,
@@ -223,6 +236,10 @@ class ReportsSpider(scrapy.Spider):
                 if decision.role == "attachment" and page_role == "report":
                     pass  # attachments are fetched wherever a report page links them
                 elif state.get("aggregator") and decision.role in ("list", "report") and page_role == "list":
+                    if not self.aggregator_may_lead_to(url):
+                        logger.debug("drop %s %r: an aggregator leads only to NIANBAO_AGGREGATOR_HOSTS (%s)", url,
+                                     text[:40], ", ".join(self.aggregator_hosts))
+                        continue
                     new_allowed = allowed | {host_key(url)}
                     if decision.role == "list":  # the aggregator links another agency's report column
                         link_provenance = {**provenance, "agency": _agency_from_link(text) or provenance["agency"]}
