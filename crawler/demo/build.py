@@ -472,6 +472,14 @@ def build_blocked() -> Site:
     return site
 
 
+def build_jiasule() -> Site:
+    """A county bureau behind 加速乐: every answer is HTTP 521 with a script setting __jsl_clearance_s."""
+    site = Site("jiasule", "湖州市吴兴区市场监督管理局", "浙江省", "湖州市", "吴兴区", "trs", "utf-8", "/",
+                blocked="jiasule")
+    site.virtual("/", "blocked", 521, dynamic="jiasule")
+    return site
+
+
 def build_aggregator() -> Site:
     """The provincial portal's 年报 column: its own report plus links to other agencies' report columns."""
     site = Site("aggregator", "贵州省人民政府", "贵州省", "", "", "trs", "utf-8", "/zwgk/zfxxgknb/", kind="aggregator")
@@ -492,7 +500,8 @@ def build() -> dict[str, Any]:
     """Rebuild every site and write manifest.json; returns the manifest."""
     if SITES.exists():
         shutil.rmtree(SITES)
-    sites = [build_trs(), build_hanweb(), build_modern(), build_liar(), build_big5(), build_blocked(), build_aggregator()]
+    sites = [build_trs(), build_hanweb(), build_modern(), build_liar(), build_big5(), build_blocked(), build_aggregator(),
+             build_jiasule()]
     manifest = {"version": 1, "sites": [s.info for s in sites], "documents": [d for s in sites for d in s.docs]}
     (HERE / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest

@@ -39,6 +39,12 @@ RUISHU_PAGE = (b'<html><head><meta charset="utf-8"></head><body><script type="te
                b"</body></html>")
 
 
+# 加速乐 (Knownsec): HTTP 521, a tracking cookie, and a script that sets __jsl_clearance_s and reloads.
+JIASULE_PAGE = (b"<script>document.cookie=('_')+('_')+('j')+('s')+('l')+('_')+('c')+('l')+('e')+('a')+('r')+('a')"
+                b"+('n')+('c')+('e')+('_')+('s')+('=')+('1732700000.337|0|')+('qjXzKCmY%2F9dE3hQ')+"
+                b"';max-age=3600;path=/';location.href=location.pathname+location.search</script>")
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -81,6 +87,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str, portals: DemoPortals, site: dict[str, Any], body: bytes) -> int:
         path = urlsplit(self.path).path
         doc = portals.lookup(site["id"], path)
+        if site.get("blocked") == "jiasule":
+            return self._send(521, JIASULE_PAGE, {"Content-Type": "text/html",
+                                                 "Set-Cookie": "__jsluid_h=5f1e7a0c9b2d4e3f; max-age=31536000; path=/; HttpOnly"},
+                              method)
         if site.get("blocked"):
             return self._send(412, RUISHU_PAGE, {"Content-Type": "text/html; charset=utf-8",
                                                 "Set-Cookie": "FSSBBIl1UgzbN7N80S=abc; Path=/; HttpOnly"}, method)
