@@ -57,9 +57,19 @@ def main() -> None:
     else:
         crawler = process.create_crawler(ReportsSpider)
         process.crawl(crawler, seeds=[Seed(agency="基准局", province="测试省", city="", county="", url=url, line=2)])
+    profile_to = os.environ.get("NIANBAO_BENCH_PROFILE")  # a file: cProfile stats of the crawl
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     process.start()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile_to)
     pages = crawler.stats.get_value("response_received_count", 0)
     warc_bytes = sum(p.stat().st_size for p in Path(tmp).glob("warc/*")) if warc else 0
     print(json.dumps({"spider": spider_name, "warc": warc, "pages": pages, "wall_s": wall, "cpu_s": cpu,

@@ -163,7 +163,7 @@ class WarcCaptureMiddleware:
             provenance["via"] = redirected_from[-1]
             provenance["hop_path"] = str(provenance.get("hop_path", "")) + "R"
         provenance["retry_times"] = request.meta.get("retry_times", 0)
-        records = self.writer.exchange_records(exchange, provenance, revisit_of=revisit)
+        records = self.writer.exchange_records(exchange, provenance, revisit_of=revisit, body_digest=digest)
         (name, offset, length), *_ = self.writer.write(records)
         role = provenance.get("role", "")
         if response.status == 200 and body and role in ("report", "attachment"):

@@ -1,4 +1,5 @@
-"""Heritrix-style crawl log: one line per fetch, flushed as written.
+"""Heritrix-style crawl log: one line per fetch, flushed at least once a second (the WARC files, flushed
+per exchange, are the record of what was fetched; a killed crawl loses at most a second of log lines).
 
 Columns: time, status, size, URL, hop path, via, content type, duration (ms), digest, annotations.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from pathlib import Path
 
 __all__ = ["CrawlLog"]
@@ -20,6 +22,7 @@ class CrawlLog:
         self.path = path
         self._file = path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
+        self._flushed = time.monotonic()
 
     def write(self, *, status: int, size: int, url: str, hop_path: str, via: str, content_type: str,
               duration_ms: int, digest: str, annotations: str = "") -> None:
@@ -29,7 +32,9 @@ class CrawlLog:
                   (content_type or "-").split(";")[0], f"{duration_ms}ms", digest or "-", annotations or "-"]
         with self._lock:
             self._file.write(" ".join(fields) + "\n")
-            self._file.flush()
+            if time.monotonic() - self._flushed >= 1.0:
+                self._file.flush()
+                self._flushed = time.monotonic()
 
     def close(self) -> None:
         """Close the file."""
