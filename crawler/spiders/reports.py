@@ -43,15 +43,32 @@ _PRIORITY = {"attachment": 30, "report": 20, "list": 10, "column": 5, "seed": 0}
 _HOP = {"column": "L", "list": "L", "report": "L", "attachment": "E"}
 
 
-def detect_block(status: int, body: bytes) -> str:
-    """Name of the anti-bot appliance answering instead of the site ('' if none)."""
+_SCRIPT_OR_STYLE = re.compile(rb"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(rb"<[^>]*>")
+
+
+def _visible_bytes(body: bytes) -> int:
+    """Bytes of text a reader would see (scripts, styles, tags and whitespace removed)."""
+    text = _TAG.sub(b"", _SCRIPT_OR_STYLE.sub(b"", body[:200000]))
+    return len(re.sub(rb"\s+", b"", text))
+
+
+def detect_block(status: int, body: bytes, set_cookie: str = "") -> str:
+    """Name of the anti-bot appliance answering instead of the site ('' if none).
+
+    A challenge is the appliance's status (瑞数 412/202, 加速乐 521) or a page that is nothing but its
+    script. Protected sites keep the script on their real pages too (瑞数's `$_ts` bootstrap sits in
+    every article of fzgg.gansu.gov.cn): a page with content is the site, not a block."""
     head = body[:20000]
-    if b"$_ts" in head or (status in (202, 412) and b"FSSBBIl1UgzbN7N80S" in head):
+    ruishu = b"$_ts" in head or b"FSSBBIl1UgzbN7N80S" in head
+    jiasule = b"__jsl_clearance" in head or "__jsluid" in set_cookie  # its script spells the name out in pieces
+    waf = b"yunsuo_session_verify" in head or b"_waf_" in head
+    if status in (202, 412) and ruishu:
         return "ruishu"
-    if status == 521 or b"__jsl_clearance" in head:
+    if status == 521:
         return "jiasule"
-    if b"yunsuo_session_verify" in head or b"_waf_" in head:
-        return "waf"
+    if (ruishu or jiasule or waf) and _visible_bytes(body) < 200:
+        return "ruishu" if ruishu else "jiasule" if jiasule else "waf"
     return ""
 
 
@@ -139,7 +156,8 @@ class ReportsSpider(scrapy.Spider):
         provenance: dict[str, str] = meta["nianbao"]
         seed = provenance["seed"]
         stats = self.crawler.stats
-        appliance = detect_block(response.status, response.body)
+        set_cookie = b"; ".join(response.headers.getlist("Set-Cookie")).decode("latin-1")
+        appliance = detect_block(response.status, response.body, set_cookie)
         if appliance:
             self.blocked[seed] = appliance
             stats.inc_value(f"nianbao/blocked/{appliance}")
