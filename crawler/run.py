@@ -67,9 +67,10 @@ def _archived(archive: Path, run_ids: set[str] | None = None) -> tuple[dict[str,
                 continue
             digests[capture.url] = (capture.payload_digest, capture.date)
             role = capture.provenance.get("role")
-            if run_ids is not None and capture.provenance.get("run_id") in run_ids and role in ("report", "attachment"):
+            if (run_ids is not None and capture.provenance.get("run_id") in run_ids
+                    and role in ("report", "candidate", "attachment")):
                 captured[capture.url] = (attachment_links(decode_payload(capture), capture.header("Content-Type"),
-                                                          capture.url) if role == "report" else [])
+                                                          capture.url) if role != "attachment" else [])
     return digests, captured
 
 

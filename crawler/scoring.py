@@ -1,8 +1,10 @@
 """Link scoring: what a link on an agency portal leads to, with the reasons kept for `-L DEBUG`.
 
 Roles: `column` (政府信息公开 / 政务公开 / 信息公开 navigation), `list` (an annual-report column or one
-of its pages), `report` (a report article), `attachment` (a file linked from a report page, or a
-report published only as a file), `drop` (everything else, with why).
+of its pages), `report` (a report article), `candidate` (an article inside a report column whose link
+text does not say what it is — a truncated title, or news filed in the column: its own page decides),
+`attachment` (a file linked from a report page, or a report published only as a file), `drop`
+(everything else, with why).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ _TRAP = re.compile(
     r"weibo\.com|qzone|javascript:|mailto:|tel:|/rss|\.css$|\.js$|\.(jpg|jpeg|png|gif|bmp|ico|svg|mp4|mp3|flv|swf)$)",
     re.IGNORECASE)
 _LIST_WORDS = re.compile(r"^(下一页|下页|下一頁|尾页|末页|>|»|››|\d{1,3})$")
+# Article URLs of the common gov CMSs: TRS `…/202401/t20240115_123.html`, Hanweb `…/art/2024/1/15/art_1_2.html`,
+# JPaaS/UCAP `…/content/content_123.html`, and `…/info/1234/5678.htm`-style detail pages.
+_ARTICLE_PATH = re.compile(r"(/t\d{8}_\d+|/art_\d+_\d+|/content_\d+|/info/\d+/\d+|/detail[_/]\w+)\.s?html?$|"
+                           r"/art/\d{4}/\d{1,2}/\d{1,2}/", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,10 @@ def score_link(url: str, text: str, page_role: str) -> LinkDecision:
     if verdict and any(r.startswith("look-alike") for r in verdict.reasons):
         return LinkDecision("drop", 0.0, "; ".join(r for r in verdict.reasons if r.startswith("look-alike")))
     path = urlsplit(url).path
+    if (_ARTICLE_PATH.search(path) and not _REPORT_COLUMN_WORDS.search(text)
+            and (page_role == "list" or _REPORT_PATH.search(path))):
+        # An article in a report column is never a list: fetch it once and let its page say what it is.
+        return LinkDecision("candidate", 0.5, f"article in a report column, link text {text[:30]!r} not a report title")
     # A report-like title without a year names the column, not one report (政府信息公开年报).
     if _REPORT_COLUMN_WORDS.search(text) or _REPORT_PATH.search(path):
         why = "report column: " + ("text " + text if _REPORT_COLUMN_WORDS.search(text) else "path " + path)

@@ -70,6 +70,10 @@ def test_every_report_and_attachment_found_no_distractor_counted(crawled: tuple[
     assert wanted - reports == set(), "reports fetched but not classified as reports"
     assert not (reports & distractors), "a distractor counted as a report"
     assert reports <= wanted, reports - wanted
+    # listed only as "…2019年政府信息公开工…": fetched as a candidate, its own page made it a report
+    cut = next(d for d in manifest["documents"] if d["site"] == "modern" and d["year"] == 2019 and d["is_report"])
+    [item] = [i for i in run["found"] if i["url"] == cut["url"]]
+    assert item["role"] == "report" and item["is_report"] and item["title"] == cut["title"]
     blocked = [s for s in manifest["sites"] if s["blocked"]]
     assert run["stats"]["blocked"] == {site["seed"]: site["blocked"] for site in blocked}  # 瑞数 412, 加速乐 521
 

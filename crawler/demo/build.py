@@ -373,7 +373,12 @@ def build_modern() -> Site:
         site.add(path, modern_article(site, report.title, as_html(report) + f"<p>{agency}</p><p>{pub}</p>", pub),
                  "report", is_report=True, year=year, format=report.fmt, figures=_figures(report), title=report.title,
                  **gz, **extra)
-        items.append((path, report.title, pub))
+        # Lists often cut long titles: the 2019 report's link says only "…2019年政府信息公开工…"
+        items.append((path, report.title if year != 2019 else report.title[:16] + "…", pub))
+    news = "/zwgk/ndbg/202402/t20240205_9100.html"  # news filed in the report column
+    site.add(news, modern_article(site, "市生态环境局召开2024年度政务公开工作推进会",
+                                  "<p>会议总结了去年工作，部署了今年的重点任务。</p>" * 4, "2024-02-05"), "distractor", **gz)
+    items.insert(0, (news, "市生态环境局召开2024年度政务公开工作推进会", "2024-02-05"))
     for n, title in enumerate(("图解：杭州市生态环境局2023年政府信息公开工作年度报告",
                                "一图读懂《杭州市生态环境局2022年政府信息公开工作年度报告》")):
         path = f"/zwgk/ndbg/2024/jd{n}.html"

@@ -39,8 +39,8 @@ __all__ = ["ReportsSpider", "detect_block"]
 
 logger = logging.getLogger(__name__)
 
-_PRIORITY = {"attachment": 30, "report": 20, "list": 10, "column": 5, "seed": 0}
-_HOP = {"column": "L", "list": "L", "report": "L", "attachment": "E"}
+_PRIORITY = {"attachment": 30, "report": 20, "candidate": 15, "list": 10, "column": 5, "seed": 0}
+_HOP = {"column": "L", "list": "L", "report": "L", "candidate": "L", "attachment": "E"}
 
 
 _SCRIPT_OR_STYLE = re.compile(rb"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -191,6 +191,15 @@ class ReportsSpider(scrapy.Spider):
         if "xml" in content_type and "<recordset>" in text:
             yield from self._follow_links(response, cdata_links(text), "list")
             return
+        if role == "candidate":  # an article of a report column: a report only if its own page says so
+            title = _title(text)
+            verdict = classify_title(title)
+            if not (verdict.is_report and verdict.year is not None):
+                stats.inc_value("nianbao/candidates/not_report")
+                logger.debug("archived %s, not a report: page title %r", response.url, title[:60])
+                return
+            stats.inc_value("nianbao/candidates/report")
+            role = "report"
         if role == "report":
             yield self._item(response, "report", title=_title(text))
             # From a report page only its files matter: navigation was scored on the way in.
@@ -265,7 +274,7 @@ class ReportsSpider(scrapy.Spider):
                     logger.debug("drop %s %r: another site (%s), not followed from this seed", url, text[:40],
                                  host_key(url))
                     continue
-            if decision.role in ("report", "attachment") and url in self.skip_urls:
+            if decision.role in ("report", "candidate", "attachment") and url in self.skip_urls:
                 yield from self._resumed(url, text, decision.role, link_provenance, state)
                 continue
             request = self._link_request(response, url, text, decision, state, link_provenance, new_allowed, page_role)
@@ -294,7 +303,7 @@ class ReportsSpider(scrapy.Spider):
                     logger.debug("drop %s: navigation depth %d", url, nav)
                     return None
         headers: dict[str, str] = {}
-        if role in ("report", "attachment") and url in self.validators:
+        if role in ("report", "candidate", "attachment") and url in self.validators:
             etag, last_modified = self.validators[url]
             if etag:
                 headers["If-None-Match"] = etag
@@ -315,8 +324,9 @@ class ReportsSpider(scrapy.Spider):
         """A report or file the interrupted harvest already captured: not refetched; a report's files still are."""
         logger.debug("skip %s: already captured in this harvest (--resume)", url)
         self.crawler.stats.inc_value("nianbao/resume_skipped")
-        self.crawler.stats.inc_value(f"nianbao/found/{role}")
-        if role != "report":
+        if role != "candidate":  # a candidate's archived page decided, in its own run, whether it was a report
+            self.crawler.stats.inc_value(f"nianbao/found/{role}")
+        if role == "attachment":
             return
         for attachment, link_text in self.skip_urls.get(url, []):
             if attachment in self.skip_urls:

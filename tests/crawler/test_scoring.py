@@ -20,6 +20,13 @@ from crawler.urls import canonical_url, host_key, is_private_host
     ("http://x.gov.cn/zwgk/zfxxgknb/202402/t1.html", "某县2023年法治政府建设年度报告", "list", "drop"),
     ("http://x.gov.cn/zwgk/zfxxgknb/202402/t2.html", "关于做好2023年政府信息公开工作年度报告编制工作的通知", "list", "drop"),
     ("http://x.gov.cn/zwgk/zfxxgknb/202402/t3.html", "《2023年政府信息公开工作年度报告》解读", "list", "drop"),
+    # articles in a report list whose link text does not say "report": their own page decides
+    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t20240205_9.html", "某县2023年政府信息公开工...", "list", "candidate"),
+    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t20240205_8.html", "县政府召开政务公开工作推进会", "list", "candidate"),
+    ("http://x.gov.cn/art/2024/2/5/art_1229_88.html", "县政府召开政务公开工作推进会", "list", "candidate"),
+    ("http://x.gov.cn/zwgk/zfxxgknb/index_1.html", "2", "list", "list"),
+    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t20240205_8.html", "县政府召开政务公开工作推进会", "column", "candidate"),
+    ("http://x.gov.cn/zwgk/zcwj/202402/t20240205_7.html", "县政府召开全县安全生产工作会议", "column", "drop"),
     ("http://x.gov.cn/search/search.jsp?q=年报", "站内搜索", "seed", "drop"),
     ("http://x.gov.cn/calendar/", "日程日历", "seed", "drop"),
     ("http://x.gov.cn/print.jsp?id=1", "打印", "report", "drop"),
