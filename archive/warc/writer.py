@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -217,24 +218,27 @@ class WarcWriter:
             response = builder.create_warc_record(
                 exchange.url, "response", payload=io.BytesIO(exchange.body), length=len(exchange.body),
                 http_headers=response_headers,
-                warc_headers_dict={**common, "WARC-Payload-Digest": payload_digest,
-                                   "WARC-Block-Digest": _block_digest(response_headers, exchange.body)})
+                warc_headers=_warc_headers("response", exchange.url, [
+                    *common.items(), ("WARC-Payload-Digest", payload_digest),
+                    ("WARC-Block-Digest", _block_digest(response_headers, exchange.body))]))
         response_id = response.rec_headers.get_header("WARC-Record-ID")
         request_headers = StatusAndHeaders(f"{exchange.method} {exchange.request_target} {exchange.protocol}",
                                            list(exchange.request_headers), is_http_request=True)
         request = builder.create_warc_record(
             exchange.url, "request", payload=io.BytesIO(exchange.request_body), length=len(exchange.request_body),
             http_headers=request_headers,
-            warc_headers_dict={**common, "WARC-Concurrent-To": response_id,
-                               "WARC-Payload-Digest": sha1_digest(exchange.request_body),
-                               "WARC-Block-Digest": _block_digest(request_headers, exchange.request_body)})
+            warc_headers=_warc_headers("request", exchange.url, [
+                *common.items(), ("WARC-Concurrent-To", response_id),
+                ("WARC-Payload-Digest", sha1_digest(exchange.request_body)),
+                ("WARC-Block-Digest", _block_digest(request_headers, exchange.request_body))]))
         fields = "".join(f"{k}: {_field(v)}\r\n" for k, v in metadata.items() if v not in (None, "")).encode("utf-8")
         fields_digest = sha1_digest(fields)
         meta = builder.create_warc_record(
             exchange.url, "metadata", payload=io.BytesIO(fields), length=len(fields),
             warc_content_type="application/warc-fields",
-            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id,
-                               "WARC-Payload-Digest": fields_digest, "WARC-Block-Digest": fields_digest})
+            warc_headers=_warc_headers("metadata", exchange.url, [
+                ("WARC-Date", date), ("WARC-Concurrent-To", response_id),
+                ("WARC-Payload-Digest", fields_digest), ("WARC-Block-Digest", fields_digest)]))
         return [response, request, meta]
 
 
@@ -250,6 +254,12 @@ def write_manifest(path: Path, records: int) -> Path:
     manifest.write_text(json.dumps({"file": path.name, "records": records, "bytes": path.stat().st_size,
                                     "sha256": digest.hexdigest()}, indent=1) + "\n", encoding="utf-8")
     return manifest
+
+
+def _warc_headers(record_type: str, uri: str, fields: list[tuple[str, str]]) -> StatusAndHeaders:
+    """A record's WARC headers built in one go (warcio's own path rescans the list once per header)."""
+    return StatusAndHeaders("", [("WARC-Type", record_type), ("WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>"),
+                                 ("WARC-Target-URI", uri), *fields], protocol="WARC/1.1")
 
 
 def _block_digest(http_headers: StatusAndHeaders, payload: bytes) -> str:
