@@ -113,6 +113,8 @@ def test_conditional_request_flaky_cookies_chunked_trap_and_block(portals: DemoP
     assert 'href="list_58.html">下一页' in body.decode()
     status, _, body = fetch(portals.url("blocked", "/"))
     assert status == 412 and b"$_ts" in body
+    status, headers, body = fetch(portals.url("jiasule", "/zwgk/"))
+    assert status == 521 and b"location.href" in body and headers["Set-Cookie"].startswith("__jsluid_h=")
     assert any(entry[2] == "/zwgk/zfxxgknb/" for entry in portals.request_log)
 
 
