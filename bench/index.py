@@ -28,7 +28,7 @@ def _text(rng: random.Random, report) -> str:  # type: ignore[no-untyped-def]
 
 def build(db_path: Path, docs: int) -> float:
     """Insert `docs` generated documents (text ~3–5 KB) with their FTS rows; returns seconds."""
-    from archive.index.schema import chars_of, open_index
+    from archive.index.schema import index_text, open_index
     from crawler.demo.reports import make_report
 
     rng = random.Random(7)
@@ -47,11 +47,10 @@ def build(db_path: Path, docs: int) -> float:
         batch.append((n + 1, f"http://127.0.0.2/{n}.html", agency, "某省", title, report.year, "html", 1, text, text))
         if len(batch) == 500 or n == docs - 1:
             conn.executemany("insert into documents (id, url, agency, province, title, year, kind, is_report, text, "
-                             "text_simplified) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
-            conn.executemany("insert into documents_fts (rowid, title, body) values (?, ?, ?)",
-                             [(b[0], b[4], b[8]) for b in batch])
-            conn.executemany("insert into documents_chars (rowid, title, body) values (?, ?, ?)",
-                             [(b[0], chars_of(b[4]), chars_of(b[8])) for b in batch])
+                             "text_simplified, title_simplified) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(*b, b[4]) for b in batch])
+            for b in batch:
+                index_text(conn, b[0], b[4], b[8])
             conn.commit()
             batch = []
     seconds = time.perf_counter() - start

@@ -25,11 +25,12 @@ from typing import Any
 import sqlite_utils
 
 from archive.converters import default_converters
-from archive.index.schema import chars_of, open_index
+from archive.index.schema import index_text, open_index, unindex_text
 from archive.lock import live_lock_holder
 from archive.warc.reader import CaptureRecord, decode_payload, iter_captures, warc_files
 from extract.attachments import kind_of
 from extract.document import EXTRACTOR_VERSION, Document, document
+from extract.metadata import to_simplified
 from extract.options import ExtractOptions
 
 __all__ = ["build_index", "IndexReport"]
@@ -116,7 +117,8 @@ def _capture_row(capture: CaptureRecord) -> dict[str, Any]:
 
 def _document_row(doc: Document, capture_id: int, agency_id: int | None, province: str) -> dict[str, Any]:
     return {"capture_id": capture_id, "url": doc.url, "agency_id": agency_id, "agency": doc.agency, "province": province,
-            "title": doc.title, "year": doc.year, "published": doc.published, "kind": doc.kind, "parent_id": None,
+            "title": doc.title, "title_simplified": to_simplified(doc.title), "year": doc.year,
+            "published": doc.published, "kind": doc.kind, "parent_id": None,
             "encoding": doc.encoding, "encoding_source": doc.encoding_source, "mojibake": doc.mojibake,
             "mojibake_detail": doc.mojibake_detail, "is_report": int(doc.is_report), "report_score": doc.report_score,
             "text": doc.text, "text_simplified": doc.text_simplified, "extractor_version": doc.extractor_version,
@@ -220,9 +222,8 @@ class _Indexer:
             self.db.conn.execute("delete from captures where id = ?", (capture_id,))
 
     def _delete_document(self, doc_id: int) -> None:
+        unindex_text(self.db.conn, doc_id)  # first: the full-text indexes read the row being removed
         self.db.conn.execute("delete from documents where id = ?", (doc_id,))
-        self.db.conn.execute("delete from documents_fts where rowid = ?", (doc_id,))
-        self.db.conn.execute("delete from documents_chars where rowid = ?", (doc_id,))
 
     def _store(self, batch: list[CaptureRecord]) -> int:
         if not batch:
@@ -255,13 +256,7 @@ class _Indexer:
         cursor = conn.execute(f"insert into documents ({', '.join(row)}) values ({', '.join('?' * len(row))})",
                               list(row.values()))
         new_id = int(cursor.lastrowid or 0)
-        title, body = row["title"] or "", row["text_simplified"] or ""
-        from extract.metadata import to_simplified
-
-        conn.execute("insert into documents_fts (rowid, title, body) values (?, ?, ?)",
-                     (new_id, to_simplified(title), body))
-        conn.execute("insert into documents_chars (rowid, title, body) values (?, ?, ?)",
-                     (new_id, chars_of(to_simplified(title)), chars_of(body)))
+        index_text(conn, new_id, row["title_simplified"], row["text_simplified"] or "")
         return new_id
 
     # --- after all files ---

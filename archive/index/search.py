@@ -20,7 +20,7 @@ from typing import Any
 from archive.index.schema import chars_of
 from extract.metadata import to_simplified
 
-__all__ = ["FILTERED_CANDIDATES", "RANKED_CANDIDATES", "SMALL_FILTER", "SearchFilters", "search"]
+__all__ = ["FILTERED_CANDIDATES", "RANKED_CANDIDATES", "SMALL_FILTER", "SearchFilters", "search", "snippet"]
 
 RANKED_CANDIDATES = 1000
 FILTERED_CANDIDATES = 300  # with filters the newest-first walk checks each match against them: fewer
@@ -77,18 +77,12 @@ def search(db_path: Path, query: str, limit: int = 20, filters: SearchFilters | 
         if candidates is None:
             return []
         if common:
-            title_terms = [chars_of(t).strip() if short else t for t in terms]
-            ranked = _rank_common(conn, table, match, candidates, terms, title_terms, limit)
+            ranked = _rank_common(conn, table, match, candidates, terms, limit)
         else:
             ranked = _rank_bm25(conn, table, match, candidates, limit)
-        rows = _page(conn, table, match, ranked)
+        return _page(conn, table, match, ranked, terms)
     finally:
         conn.close()
-    for row in rows:
-        if short:  # the per-character index spaces CJK characters out: close them up again
-            row["snippet"] = re.sub(r"(?<=[\u3400-\u9fff\[\]]) +(?=[\u3400-\u9fff\[\]])", "", row["snippet"]).strip()
-            row["snippet"] = re.sub(r" {2,}", " ", row["snippet"])
-    return rows
 
 
 Candidates = tuple[str, str, list[Any]]  # (join, where clause, parameters) narrowing the FTS match
@@ -135,7 +129,7 @@ def _rank_bm25(conn: sqlite3.Connection, table: str, match: str, candidates: Can
 
 
 def _rank_common(conn: sqlite3.Connection, table: str, match: str, candidates: Candidates, terms: list[str],
-                 title_terms: list[str], limit: int) -> list[tuple[int, float]]:
+                 limit: int) -> list[tuple[int, float]]:
     """Every term in the title first, then bm25-saturated term frequency in the text; rank = -score."""
     join, clause, params = candidates
     tf = " + ".join(
@@ -143,31 +137,55 @@ def _rank_common(conn: sqlite3.Connection, table: str, match: str, candidates: C
     counts = ", ".join(
         f"(length(d.text_simplified) - length(replace(d.text_simplified, ?, ''))) / {len(t)}.0 as tf{i}"
         for i, t in enumerate(terms))
-    in_title = " * ".join("(instr(ftitle, ?) > 0)" for _ in title_terms)
+    in_title = " * ".join("(instr(d.title_simplified, ?) > 0)" for _ in terms)
     sql = f"""
-        with cand as (
-            select {table}.rowid as id, {table}.title as ftitle from {table} {join}
-            where {table} match ? and {clause}),
+        with cand as (select {table}.rowid as id from {table} {join} where {table} match ? and {clause}),
         counted as (
             select cand.id, {in_title} as in_title, length(d.text_simplified) as len,
                    avg(length(d.text_simplified)) over () as avglen, {counts}
             from cand cross join documents d on d.id = cand.id)
         select id, -(in_title * 10 + {tf}) as rank from counted order by rank, id desc limit ?"""
-    rows = conn.execute(sql, [match, *params, *title_terms, *terms, limit]).fetchall()
+    rows = conn.execute(sql, [match, *params, *terms, *terms, limit]).fetchall()
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
-def _page(conn: sqlite3.Connection, table: str, match: str, ranked: list[tuple[int, float]]) -> list[dict[str, Any]]:
+def _page(conn: sqlite3.Connection, table: str, match: str, ranked: list[tuple[int, float]],
+          terms: list[str]) -> list[dict[str, Any]]:
     """The result rows, with snippets built for this page of results only."""
     if not ranked:
         return []
     rank = dict(ranked)
     marks = ", ".join("?" * len(ranked))
-    rows = conn.execute(f"""
-        select d.id, d.url, d.agency, d.province, d.year, d.title, d.kind, d.is_report, d.published,
-               snippet({table}, 1, '[', ']', '…', 16) as snippet
-        from {table} cross join documents d on d.id = {table}.rowid
-        where {table} match ? and {table}.rowid in ({marks})""", [match, *rank]).fetchall()
-    out = [{**dict(row), "rank": rank[row["id"]]} for row in rows]
+    columns = "d.id, d.url, d.agency, d.province, d.year, d.title, d.kind, d.is_report, d.published"
+    if table == "documents_fts":  # external content: FTS5 builds the snippet from documents
+        rows = conn.execute(f"""
+            select {columns}, snippet(documents_fts, 1, '[', ']', '…', 16) as snippet
+            from documents_fts cross join documents d on d.id = documents_fts.rowid
+            where documents_fts match ? and documents_fts.rowid in ({marks})""", [match, *rank]).fetchall()
+        out = [{**dict(row), "rank": rank[row["id"]]} for row in rows]
+    else:  # the per-character index is contentless: cut the snippet from the text here
+        rows = conn.execute(f"select {columns}, d.text_simplified, d.title_simplified from documents d "
+                            f"where d.id in ({marks})", list(rank)).fetchall()
+        out = []
+        for row in rows:
+            record = {key: row[key] for key in row.keys() if key not in ("text_simplified", "title_simplified")}
+            record["snippet"] = snippet(row["text_simplified"] or "", terms) or snippet(row["title_simplified"] or "",
+                                                                                       terms)
+            record["rank"] = rank[row["id"]]
+            out.append(record)
     out.sort(key=lambda row: (row["rank"], -row["id"]))
     return out
+
+
+def snippet(text: str, terms: list[str], width: int = 16) -> str:
+    """About `width` characters of `text` around the first hit of any term, hits in [brackets], … where cut."""
+    hits = [(text.find(term), term) for term in terms if term and term in text]
+    if not hits:
+        return ""
+    first = min(position for position, _term in hits)
+    start = max(0, first - width // 2)
+    end = min(len(text), first + width + width // 2)
+    window = re.sub(r"\s", " ", text[start:end])
+    pattern = "|".join(re.escape(term) for term in sorted({t for _p, t in hits}, key=len, reverse=True))
+    marked = re.sub(pattern, lambda m: f"[{m.group(0)}]", window)
+    return ("…" if start else "") + marked + ("…" if end < len(text) else "")

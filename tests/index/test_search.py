@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import archive.index.search as search_module
-from archive.index.schema import chars_of, open_index
+from archive.index.schema import index_text, open_index
 from archive.index.search import SearchFilters, search
 from crawler.demo.reports import as_lines, make_report
 from extract.metadata import to_simplified
@@ -42,14 +42,11 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows.append(("安顺市司法局", "贵州省", 2024, "關於行政複議案件的說明", "本局辦理行政複議案件三件，行政複議決定已公開。"))
     for doc_id, (agency, province, year, title, text) in enumerate(rows, start=1):
         simplified = to_simplified(text)
-        db.conn.execute("insert into documents (id, url, agency, province, title, year, kind, is_report, text, "
-                        "text_simplified) values (?, ?, ?, ?, ?, ?, 'html', ?, ?, ?)",
-                        (doc_id, f"http://127.0.0.2/{doc_id}.html", agency, province, title, year,
-                         int("年度报告" in title), text, simplified))
-        db.conn.execute("insert into documents_fts (rowid, title, body) values (?, ?, ?)",
-                        (doc_id, to_simplified(title), simplified))
-        db.conn.execute("insert into documents_chars (rowid, title, body) values (?, ?, ?)",
-                        (doc_id, chars_of(to_simplified(title)), chars_of(simplified)))
+        db.conn.execute("insert into documents (id, url, agency, province, title, title_simplified, year, kind, "
+                        "is_report, text, text_simplified) values (?, ?, ?, ?, ?, ?, ?, 'html', ?, ?, ?)",
+                        (doc_id, f"http://127.0.0.2/{doc_id}.html", agency, province, title, to_simplified(title),
+                         year, int("年度报告" in title), text, simplified))
+        index_text(db.conn, doc_id, to_simplified(title), simplified)
     db.conn.commit()
     db.conn.close()
     return path
