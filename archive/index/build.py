@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -135,6 +136,7 @@ class _Indexer:
         self.report = IndexReport(errors=[])
         self._agency_ids: dict[tuple[str, str, str], int] = {}
         self._pool: ProcessPoolExecutor | None = None
+        self.progress = _Progress(False, 0)
 
     def map(self, jobs: list[tuple[bytes, list[tuple[str, str]], str, str, str]]) -> Iterator[Document]:
         if self.workers == 1 or len(jobs) < 4:
@@ -184,6 +186,19 @@ class _Indexer:
 
     # --- files ---
 
+    def bytes_to_index(self, files: list[Path], limits: Mapping[str, int]) -> int:
+        """Bytes of `files` not indexed yet (what the progress bar counts)."""
+        total = 0
+        for path in files:
+            name = path.name.removesuffix(".open")
+            try:
+                size = min(limits.get(name, 1 << 62), path.stat().st_size)
+            except OSError:
+                continue
+            known = self.db.conn.execute("select size from warc_files where name = ?", (name,)).fetchone()
+            total += size - known[0] if known and known[0] <= size else size
+        return total
+
     def index_file(self, path: Path, upto: int | None = None) -> None:
         """Index the records of `path` not yet indexed, up to byte `upto` (default: the whole file).
 
@@ -204,12 +219,18 @@ class _Indexer:
             self._delete_captures(ids)
         errors: list[str] = []
         batch: list[CaptureRecord] = []
+        position = start
         for capture in iter_captures(path, errors, start=start, end=size):
             batch.append(capture)
             if len(batch) >= BATCH:
+                documents = self.report.documents
                 count += self._store(batch)
+                self.progress.advance(capture.offset - position, self.report.documents - documents, path.name)
+                position = capture.offset
                 batch = []
+        documents = self.report.documents
         count += self._store(batch)
+        self.progress.advance(size - position, self.report.documents - documents, path.name)
         self.report.errors.extend(errors)  # type: ignore[union-attr]
         self.db.conn.execute("insert or replace into warc_files values (?, ?, ?, ?)", (name, size, count, _now()))
         self.db.conn.commit()
@@ -323,16 +344,15 @@ def build_index(archive: Path, progress: bool = True, workers: int | None = None
             holder = live_lock_holder(archive)
             crawl_running = holder is not None and holder.get("pid") != os.getpid()
             limits = dict(committed or {})
-            bar = _progress(progress, len(files))
-            for path in files:
+            todo = [p for p in files
+                    if not (p.name.endswith(".open") and crawl_running and p.name.removesuffix(".open") not in limits)]
+            indexer.progress = _Progress(progress, indexer.bytes_to_index(todo, limits))
+            for path in todo:
                 name = path.name.removesuffix(".open")
-                if path.name.endswith(".open") and crawl_running and name not in limits:
-                    bar(path.name)
-                    continue
                 if not path.exists():  # closed (renamed) by the crawl since it was listed
                     path = path.with_name(name)
                 indexer.index_file(path, limits.get(name) if path.name.endswith(".open") else None)
-                bar(path.name)
+            indexer.progress.finish()
             if indexer.report.files_indexed or not (archive / "index.cdxj").exists():
                 _write_cdxj(archive)
             indexer.link_parents()
@@ -380,21 +400,47 @@ def _store_figures(db: sqlite_utils.Database) -> None:
     update_figures(db)
 
 
-def _progress(enabled: bool, total: int):  # type: ignore[no-untyped-def]
-    """A progress callback: a rich bar on a terminal, log lines otherwise."""
-    done = 0
+class _Progress:
+    """Indexing progress by bytes of WARC read: a bar redrawn on a terminal, a log line every 10 s otherwise."""
 
-    def step(name: str) -> None:
-        nonlocal done
-        done += 1
-        if enabled:
-            if sys.stderr.isatty():
-                width = 30
-                filled = int(width * done / max(total, 1))
-                sys.stderr.write(f"\rindexing [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {name[:50]}")
-                if done == total:
-                    sys.stderr.write("\n")
-            else:
-                logger.info("indexed %d/%d: %s", done, total, name)
+    def __init__(self, enabled: bool, total_bytes: int) -> None:
+        self.enabled = enabled and total_bytes > 0
+        self.total = max(total_bytes, 1)
+        self.done = 0
+        self.documents = 0
+        self.started = self._shown = time.monotonic()
+        self.tty = sys.stderr.isatty()
 
-    return step
+    def advance(self, nbytes: int, documents: int, name: str) -> None:
+        """`nbytes` more bytes read and `documents` more documents stored, in file `name`."""
+        self.done += nbytes
+        self.documents += documents
+        now = time.monotonic()
+        if self.enabled and now - self._shown >= (0.2 if self.tty else 10.0):
+            self._shown = now
+            self._show(name)
+
+    def finish(self) -> None:
+        if self.enabled:
+            self._show("done")
+            if self.tty:
+                sys.stderr.write("\n")
+
+    def _show(self, name: str) -> None:
+        share = min(self.done / self.total, 1.0)
+        rate = self.documents / max(time.monotonic() - self.started, 1e-6)
+        line = (f"{100 * share:3.0f}% · {_size(self.done)} of {_size(self.total)} · "
+                f"{self.documents:,} documents ({rate:,.0f}/s) · {name[:60]}")
+        if self.tty:
+            filled = int(30 * share)
+            sys.stderr.write(f"\r\033[Kindexing [{'#' * filled}{'.' * (30 - filled)}] {line}")
+            sys.stderr.flush()
+        else:
+            logger.info("indexing: %s", line)
+
+
+def _size(nbytes: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:,.1f} {unit}" if nbytes < 10 * scale else f"{nbytes / scale:,.0f} {unit}"
+    return f"{nbytes} B"

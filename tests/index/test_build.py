@@ -23,3 +23,19 @@ def test_a_document_past_the_time_limit_is_indexed_as_timeout() -> None:
     assert slow.kind == "html" and slow.text == "" and slow.url == "http://127.0.0.2/big.html"
     whole = _extract_job(job, time_limit=120)
     assert whole.error == "" and "行政许可" in whole.text and whole.is_report
+
+
+def test_progress_counts_bytes_and_documents(caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from archive.index.build import _Progress
+
+    progress = _Progress(True, 2_500_000)
+    progress.tty = False
+    progress._shown -= 60  # the last line was a minute ago
+    with caplog.at_level(logging.INFO, logger="archive.index.build"):
+        progress.advance(1_000_000, 120, "nianbao-20261127-00001-host-1.warc.gz")
+        progress.advance(10, 1, "nianbao-20261127-00001-host-1.warc.gz")  # within 10 s: no second line
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("indexing:")]
+    assert line.startswith("indexing:  40% · 1.0 MB of 2.5 MB · 120 documents (")
+    assert line.endswith("· nianbao-20261127-00001-host-1.warc.gz")
