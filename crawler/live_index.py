@@ -2,8 +2,8 @@
 
 Every `NIANBAO_INDEX_INTERVAL` seconds, if the previous update has finished, a child process runs
 `build_index` (the code path of `nianbao index`) over what the WARC writer has committed so far:
-extraction stays off Scrapy's event loop and rows go in batches. The crawl's final update, after the
-spider closes, indexes the rest.
+extraction stays off Scrapy's event loop and rows go in batches. When the spider closes, one last
+update indexes the rest.
 """
 
 from __future__ import annotations
@@ -70,12 +70,16 @@ class LiveIndex:
             if code is None:
                 return
             self._finished(code)
+        self.child = self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
         writer = self._writer()
         committed = writer.committed() if writer is not None else {}
         command = [sys.executable, "-m", "archive.index.live", self.archive,
                    *(f"{name}={size}" for name, size in committed.items()), "--workers", str(self.workers)]
-        self.child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-        logger.debug("live index update started (pid %d): %s", self.child.pid, committed)
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        logger.debug("live index update started (pid %d): %s", child.pid, committed)
+        return child
 
     def _finished(self, code: int) -> None:
         stats = self.crawler.stats
@@ -86,7 +90,11 @@ class LiveIndex:
         self.child = None
 
     def closed(self, spider: Any) -> None:
+        """Let a running update finish, then index what the crawl wrote since (so `scrapy crawl` leaves a
+        complete index too; `nianbao crawl`'s own final update then finds nothing left but the run record)."""
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        if self.child is not None:  # the final update waits for it on the index lock; collect its status
+        if self.child is not None:
             self._finished(self.child.wait())
+        self.child = self._start()
+        self._finished(self.child.wait())

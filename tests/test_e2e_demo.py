@@ -346,3 +346,23 @@ def test_index_kept_current_during_the_crawl(tmp_path: Path) -> None:
                 "select name, size, records from warc_files"):
         live, rebuilt = rows(archive / "index.db", sql), rows(copy / "index.db", sql)
         assert live == rebuilt and live, sql
+
+
+def test_plain_scrapy_crawl_leaves_a_complete_index(tmp_path: Path) -> None:
+    """`scrapy crawl reports` (no `nianbao` wrapper): WARCs written and the index made by the live-index
+    extension's last update when the spider closes."""
+    archive = tmp_path / "scrapy"
+    root = Path(__file__).resolve().parent.parent
+    with DemoPortals() as portals:
+        seeds = portals.seeds_csv(tmp_path / "seeds.csv")
+        done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "reports", "-s", f"NIANBAO_SEEDS={seeds}",
+                               "-s", f"NIANBAO_ARCHIVE={archive}", "-s", "NIANBAO_RUN_ID=scrapy-run", *FAST],
+                              cwd=root, capture_output=True, text=True, timeout=300, check=False)
+        manifest = portals.manifest()
+    assert done.returncode == 0, done.stderr[-3000:]
+    wanted, _ = expected(manifest)
+    with sqlite3.connect(archive / "index.db") as conn:
+        reports = {row[0] for row in conn.execute("select url from documents where is_report = 1")}
+        files = {row[0] for row in conn.execute("select name from warc_files")}
+    assert wanted <= reports
+    assert files == {p.name for p in warc_files(archive)}
