@@ -10,7 +10,9 @@ __all__ = ["Classification", "classify_title", "report_year", "LOOKALIKES"]
 
 # Both scripts: Traditional mirrors publish 政府信息公開工作年度報告.
 _REPORT = re.compile(r"(政府|政务|政務)?(信息|資訊|资讯)?(公开|公開)(工作)?(年度)?(报告|報告|年报|年報)")
-_STRONG = re.compile(r"(政府)?(信息|資訊)(公开|公開)(工作)?年度(报告|報告)|(公开|公開)(年报|年報)|政务公开年报")
+# Also "…信息公开工作的年度报告" and "…信息公开工作2023年度报告" (the year inside the name).
+_STRONG = re.compile(r"(政府)?(信息|資訊)(公开|公開)(工作)?的?((19|20)\d{2}|二[〇○零][〇○零一二三四五六七八九]{2})?"
+                     r"年度(报告|報告)|(公开|公開)(年报|年報)|政务公开年报")
 LOOKALIKES: tuple[tuple[str, str], ...] = (
     (r"法治政府", "法治政府建设年度报告"),
     (r"(预算|預算|决算|決算)", "部门预算/决算"),
