@@ -373,7 +373,13 @@ def _links_in(html: str, base: str) -> list[tuple[str, str]]:
         href = anchor.get("href")
         if href:
             text = re.sub(r"\s+", " ", anchor.text_content() or "").strip()
-            links.append((href, text if len(text) >= 4 or not anchor.get("title") else anchor.get("title", "")))
+            title = re.sub(r"\s+", " ", anchor.get("title") or "").strip()
+            cut = text.rstrip(".…· ")
+            # Lists cut long titles ("…2023年政府信息公开工...") and keep the whole one in title="…".
+            if title and not re.fullmatch(r"\d{1,4}|[<>«»‹›]+", text) and (len(text) < 4 or (
+                    len(title) > len(cut) and title.replace(" ", "").startswith(cut.replace(" ", "")))):
+                text = title
+            links.append((href, text))
     return links
 
 
