@@ -67,7 +67,10 @@ def test_every_report_and_attachment_found_no_distractor_counted(crawled: tuple[
     assert not (found & distractors)
     with sqlite3.connect(archive / "index.db") as conn:
         reports = {row[0] for row in conn.execute("select url from documents where is_report = 1")}
+        agencies = sorted(row[0] for row in conn.execute("select agency from agencies"))
     assert wanted - reports == set(), "reports fetched but not classified as reports"
+    # one row per agency, whether reached from its own seed or through the provincial aggregator
+    assert agencies == sorted(site["agency"] for site in manifest["sites"])
     assert not (reports & distractors), "a distractor counted as a report"
     assert reports <= wanted, reports - wanted
     # listed only as "…2019年政府信息公开工…": fetched as a candidate, its own page made it a report

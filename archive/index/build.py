@@ -169,11 +169,13 @@ class _Indexer:
                                seed.get("county", ""), seed.get("url", ""))
 
     def agency_id(self, agency: str, province: str, city: str, county: str, url: str) -> int | None:
+        """The agency's row: one per name and province, however many seeds (or an aggregator) reach it;
+        `url` is that of the first seed seen for it."""
         if not agency:
             return None
-        key = (agency, province, url)
+        key = (agency, province)
         if key not in self._agency_ids:
-            row = self.db.conn.execute("select id from agencies where agency = ? and province = ? and url = ?",
+            row = self.db.conn.execute("select id from agencies where agency = ? and province = ? order by id limit 1",
                                        key).fetchone()
             if row is None:
                 cursor = self.db.conn.execute(
