@@ -33,8 +33,9 @@ def _now() -> str:
 
 
 def new_run_id() -> str:
-    """Sortable, unique: UTC time plus a few random characters."""
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+    """Sortable, unique: UTC time to the microsecond plus a few random characters (two runs started in
+    the same second — a script, a quick --resume — must still sort in the order they ran)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
 
 
 def _validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
@@ -74,8 +75,9 @@ def _archived(archive: Path, run_ids: set[str] | None = None) -> tuple[dict[str,
     return digests, captured
 
 
-def _resume_chain(archive: Path) -> list[str]:
-    """Run ids of the interrupted harvest: the latest unfinished run and the resumes before it."""
+def _resume_chain(archive: Path, current: str) -> list[str]:
+    """Run ids of the interrupted harvest that run `current` resumes: the latest run before it that was
+    not itself a resume, and the resumes since."""
     runs = []
     for path in sorted((archive / "runs").glob("*.json")):
         try:
@@ -84,6 +86,8 @@ def _resume_chain(archive: Path) -> list[str]:
             continue
     chain: list[str] = []
     for run in reversed(runs):
+        if run["id"] == current:
+            continue
         chain.append(run["id"])
         if run.get("mode") != "resume":
             break
@@ -130,7 +134,7 @@ def run_crawl(*, seeds: list[Seed], seeds_path: Path, archive: Path, province: s
         settings.set("NIANBAO_RUN_ID", run_id, priority="cmdline")
         settings.set("NIANBAO_MODE", mode, priority="cmdline")
         settings.set("LOG_FILE_APPEND", True, priority="cmdline")
-        chain: list[str] = _resume_chain(archive)[1:] if resume else []
+        chain: list[str] = _resume_chain(archive, run_id) if resume else []
         digests, captured = _archived(archive, set(chain) if resume else None)
         settings.set("NIANBAO_KNOWN_DIGESTS", digests, priority="cmdline")
         if resume:
