@@ -9,7 +9,6 @@ and a corrected `Content-Length`; the reason phrase is the standard one for the 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import time
@@ -25,6 +24,7 @@ from scrapy.http import Response
 from archive.warc.crawllog import CrawlLog
 from archive.warc.writer import Exchange, WarcWriter, sha1_digest, warc_date
 from crawler import __version__
+from crawler.run import new_run_id
 
 __all__ = ["WarcCaptureMiddleware"]
 
@@ -80,7 +80,7 @@ class WarcCaptureMiddleware:
         archive = settings.get("NIANBAO_ARCHIVE")
         self.enabled = bool(archive) and settings.getbool("NIANBAO_WARC_ENABLED", True)
         self.crawler = crawler
-        self.run_id = settings.get("NIANBAO_RUN_ID") or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.run_id = settings.get("NIANBAO_RUN_ID") or new_run_id()  # a plain `scrapy crawl` names its own run
         self.known: dict[str, tuple[str, str]] = {}  # url → (payload digest, WARC-Date) already archived
         if not self.enabled:
             return
