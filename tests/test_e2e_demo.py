@@ -305,7 +305,7 @@ def test_index_kept_current_during_the_crawl(tmp_path: Path) -> None:
     import time
 
     archive = tmp_path / "live"
-    slow = [*FAST, "-s", "DOWNLOAD_DELAY=0.15", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
+    slow = [*FAST, "-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
             "-s", "NIANBAO_INDEX_INTERVAL=0.5"]
     seen_during_crawl = 0
     with DemoPortals() as portals:
