@@ -83,8 +83,7 @@ def _extract_job(job: tuple[bytes, list[tuple[str, str]], str, str, str],
     try:
         return document(body, dict(headers), url, options)
     except _ExtractTimeout:
-        header_map = dict(headers)
-        content_type = next((v for k, v in header_map.items() if k.lower() == "content-type"), "")
+        content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
         logger.warning("%s: extraction ran over %g s; indexed without text", url, limit)
         return Document(url=url, kind=kind_of(url, content_type, body[:8]), agency=agency, title=title,
                         error=f"timeout: extraction ran over {limit:g} s")
@@ -134,7 +133,7 @@ class _Indexer:
         self.workers = max(1, workers)
         self.progress = progress
         self.report = IndexReport(errors=[])
-        self._agency_ids: dict[tuple[str, str, str], int] = {}
+        self._agency_ids: dict[tuple[str, str], int] = {}
         self._pool: ProcessPoolExecutor | None = None
         self.progress = _Progress(False, 0)
 
@@ -194,9 +193,11 @@ class _Indexer:
         for path in files:
             name = path.name.removesuffix(".open")
             try:
-                size = min(limits.get(name, 1 << 62), path.stat().st_size)
+                size = path.stat().st_size
             except OSError:
                 continue
+            if path.name.endswith(".open") and name in limits:
+                size = min(size, limits[name])
             known = self.db.conn.execute("select size from warc_files where name = ?", (name,)).fetchone()
             total += size - known[0] if known and known[0] <= size else size
         return total
