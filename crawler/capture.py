@@ -176,7 +176,7 @@ class WarcCaptureMiddleware:
         started = request.meta.get("nianbao_started")
         self.crawl_log.write(status=response.status, size=len(body), url=request.url,
                              hop_path=str(provenance.get("hop_path", "")), via=str(provenance.get("via", "")),
-                             content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+                             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
                              duration_ms=int((time.monotonic() - started) * 1000) if started else 0,
                              digest=digest, annotations="revisit" if revisit else "")
         logger.debug("archived %s %s in %s@%d", response.status, request.url, name, offset)

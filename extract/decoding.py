@@ -124,9 +124,9 @@ def _decide(body: bytes, declared_http: str, declared_meta: str) -> Decoded:
         if body.startswith(bom):
             text = body[len(bom):].decode(codec, "replace")
             return result(text, codec, "bom", text.count("\ufffd"))
-    text = _strict(body, "utf-8")
-    if text is not None:
-        return result(text, "utf-8", "utf8-valid")
+    utf8 = _strict(body, "utf-8")
+    if utf8 is not None:
+        return result(utf8, "utf-8", "utf8-valid")
     label = _normalise(declared) if declared else ""
     if not declared or declared in _LEGACY_CHINESE or label in {"gb2312", "gbk", "gb18030", "big5", "big5hkscs",
                                                                   "cp950", "cp936", "euc_cn", "hz"}:
@@ -136,16 +136,16 @@ def _decide(body: bytes, declared_http: str, declared_meta: str) -> Decoded:
             source = origin if declared and _same_family(label, codec) else "detected"
             return result(text, codec, source)
     elif label:
-        text = _strict(body, label)
-        if text is not None:
-            return result(text, label, origin)
+        as_declared = _strict(body, label)
+        if as_declared is not None:
+            return result(as_declared, label, origin)
     detected = _detect(body)
     if detected:
-        text = _strict(body, detected)
-        if text is not None:
-            return result(text, detected, "detected")
-    text = body.decode("gb18030", "replace")
-    return result(text, "gb18030", "fallback", text.count("\ufffd"))
+        as_detected = _strict(body, detected)
+        if as_detected is not None:
+            return result(as_detected, detected, "detected")
+    fallback = body.decode("gb18030", "replace")
+    return result(fallback, "gb18030", "fallback", fallback.count("\ufffd"))
 
 
 def _same_family(label: str, codec: str) -> bool:

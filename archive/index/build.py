@@ -127,15 +127,14 @@ def _document_row(doc: Document, capture_id: int, agency_id: int | None, provinc
 
 
 class _Indexer:
-    def __init__(self, archive: Path, workers: int, progress: bool) -> None:
+    def __init__(self, archive: Path, workers: int) -> None:
         self.archive = archive
         self.db: sqlite_utils.Database = open_index(archive / "index.db")
         self.workers = max(1, workers)
-        self.progress = progress
         self.report = IndexReport(errors=[])
         self._agency_ids: dict[tuple[str, str], int] = {}
         self._pool: ProcessPoolExecutor | None = None
-        self.progress = _Progress(False, 0)
+        self.meter = _Progress(False, 0)
 
     def map(self, jobs: list[tuple[bytes, list[tuple[str, str]], str, str, str]]) -> Iterator[Document]:
         if self.workers == 1 or len(jobs) < 4:
@@ -160,7 +159,7 @@ class _Indexer:
             except ValueError as exc:
                 self.report.errors.append(f"{path}: unreadable run record ({exc})")  # type: ignore[union-attr]
                 continue
-            self.db["runs"].upsert({"id": run["id"], "started": run.get("started"), "finished": run.get("finished"),
+            self.db.table("runs").upsert({"id": run["id"], "started": run.get("started"), "finished": run.get("finished"),
                                     "mode": run.get("mode"), "stats": json.dumps(run.get("stats", {}), ensure_ascii=False)},
                                    pk="id")
             for seed in run.get("seeds", []):
@@ -228,12 +227,12 @@ class _Indexer:
             if len(batch) >= BATCH:
                 documents = self.report.documents
                 count += self._store(batch)
-                self.progress.advance(capture.offset - position, self.report.documents - documents, path.name)
+                self.meter.advance(capture.offset - position, self.report.documents - documents, path.name)
                 position = capture.offset
                 batch = []
         documents = self.report.documents
         count += self._store(batch)
-        self.progress.advance(size - position, self.report.documents - documents, path.name)
+        self.meter.advance(size - position, self.report.documents - documents, path.name)
         self.report.errors.extend(errors)  # type: ignore[union-attr]
         self.db.conn.execute("insert or replace into warc_files values (?, ?, ?, ?)", (name, size, count, _now()))
         self.db.conn.commit()
@@ -340,7 +339,7 @@ def build_index(archive: Path, progress: bool = True, workers: int | None = None
     """
     archive = Path(archive)
     with _index_lock(archive):
-        indexer = _Indexer(archive, workers or os.cpu_count() or 1, progress)
+        indexer = _Indexer(archive, workers or os.cpu_count() or 1)
         try:
             indexer.load_runs()
             files = warc_files(archive)
@@ -349,13 +348,13 @@ def build_index(archive: Path, progress: bool = True, workers: int | None = None
             limits = dict(committed or {})
             todo = [p for p in files
                     if not (p.name.endswith(".open") and crawl_running and p.name.removesuffix(".open") not in limits)]
-            indexer.progress = _Progress(progress, indexer.bytes_to_index(todo, limits))
+            indexer.meter = _Progress(progress, indexer.bytes_to_index(todo, limits))
             for path in todo:
                 name = path.name.removesuffix(".open")
                 if not path.exists():  # closed (renamed) by the crawl since it was listed
                     path = path.with_name(name)
                 indexer.index_file(path, limits.get(name) if path.name.endswith(".open") else None)
-            indexer.progress.finish()
+            indexer.meter.finish()
             if indexer.report.files_indexed or not (archive / "index.cdxj").exists():
                 _write_cdxj(archive)
             indexer.link_parents()

@@ -125,10 +125,10 @@ def iter_captures(path: Path, errors: list[str] | None = None, start: int = 0,
                 elif rtype == "metadata":
                     target = headers.get_header("WARC-Concurrent-To") or ""
                     fields = _warc_fields(record.content_stream().read())
-                    capture = pending.pop(target, None)
-                    if capture is not None:
-                        capture.provenance = fields
-                        yield capture
+                    described = pending.pop(target, None)
+                    if described is not None:
+                        described.provenance = fields
+                        yield described
                 else:
                     record.content_stream().read()
     except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError) as exc:

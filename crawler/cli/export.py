@@ -7,6 +7,7 @@ import json
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -38,8 +39,8 @@ def export(archive: Path, fmt: str, reports_only: bool, with_text: bool, figures
         from archive.index.figures import export_wide
 
         if output:
-            with output.open("w", encoding="utf-8", newline="") as handle:
-                count = export_wide(db, handle)
+            with output.open("w", encoding="utf-8", newline="") as figures_file:
+                count = export_wide(db, figures_file)
         else:
             count = export_wide(db, sys.stdout)
         click.echo(f"{count} reports exported", err=True)
@@ -48,7 +49,7 @@ def export(archive: Path, fmt: str, reports_only: bool, with_text: bool, figures
     where = " where is_report = 1" if reports_only else ""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     rows = conn.execute(f"select {', '.join(columns)} from documents{where} order by agency, year, url")
-    handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    handle: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if fmt == "csv":
             writer = csv.writer(handle)

@@ -172,7 +172,7 @@ class ReportsSpider(scrapy.Spider):
             stats.inc_value(f"nianbao/http/{response.status}")
             return
         self.seed_ok.add(seed)
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
         if role == "attachment" or (is_attachment_url(response.url) and "html" not in content_type):
             yield self._item(response, "attachment")
             return
