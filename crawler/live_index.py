@@ -70,13 +70,13 @@ class LiveIndex:
             if code is None:
                 return
             self._finished(code)
-        self.child = self._start()
+        self.child = self._start(self.workers)
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def _start(self, workers: int) -> subprocess.Popen[bytes]:
         writer = self._writer()
         committed = writer.committed() if writer is not None else {}
         command = [sys.executable, "-m", "archive.index.live", self.archive,
-                   *(f"{name}={size}" for name, size in committed.items()), "--workers", str(self.workers)]
+                   *(f"{name}={size}" for name, size in committed.items()), "--workers", str(workers)]
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         logger.debug("live index update started (pid %d): %s", child.pid, committed)
         return child
@@ -96,5 +96,5 @@ class LiveIndex:
             self._loop.stop()
         if self.child is not None:
             self._finished(self.child.wait())
-        self.child = self._start()
+        self.child = self._start(os.cpu_count() or 1)  # the crawl is over: every core
         self._finished(self.child.wait())
