@@ -15,10 +15,10 @@ import sys
 from typing import Any
 
 
-def start_site(reports: int) -> tuple[subprocess.Popen[str], str]:
+def start_site(reports: int, profile: str = "small") -> tuple[subprocess.Popen[str], str]:
     """The generated portal in its own process; returns it and its home URL."""
-    server = subprocess.Popen([sys.executable, "-m", "bench.site", "--reports", str(reports)], stdout=subprocess.PIPE,
-                              text=True)
+    server = subprocess.Popen([sys.executable, "-m", "bench.site", "--reports", str(reports), "--profile", profile],
+                              stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None
     port = int(server.stdout.readline())
     return server, f"http://127.0.0.1:{port}/"
@@ -34,19 +34,19 @@ def crawl(spider: str, url: str, warc: bool) -> dict[str, Any]:
     return figures
 
 
-def run(reports: int, variants: list[tuple[str, bool]]) -> list[dict[str, Any]]:
+def run(reports: int, variants: list[tuple[str, bool]], profile: str = "small") -> list[dict[str, Any]]:
     """Crawl the generated site once per variant; print a table."""
-    server, url = start_site(reports)
+    server, url = start_site(reports, profile)
     try:
         results = [crawl(spider, url, warc) for spider, warc in variants]
     finally:
         server.terminate()
         server.wait()
-    print(f"generated portal: {reports} reports; figures per crawl (one process each)")
+    print(f"generated portal: {reports} reports, {profile} pages; figures per crawl (one process each)")
     print(f"{'spider':10} {'warc':5} {'pages':>7} {'pages/s':>8} {'cpu ms/page':>12} {'warc MB':>8}")
     for r in results:
         print(f"{r['spider']:10} {'on' if r['warc'] else 'off':5} {r['pages']:>7} {r['pages_per_s']:>8.1f} "
-              f"{r['cpu_ms_per_page']:>12.2f} {r['warc_bytes'] / 1e6:>8.1f}")
+              f"{r['cpu_ms_per_page']:>12.3f} {r['warc_bytes'] / 1e6:>8.1f}")
     return results
 
 

@@ -46,7 +46,7 @@ def main() -> None:
                         "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "WARNING", "NIANBAO_MAX_LIST_PAGES": 100000,
                         "NIANBAO_ARCHIVE": tmp if warc else "", "NIANBAO_WARC_ENABLED": warc, "NIANBAO_RUN_ID": "bench",
                         "LOGSTATS_INTERVAL": 0, "DEPTH_LIMIT": 0, "NIANBAO_INDEX_INTERVAL": 0,
-                        "NIANBAO_WARC_GZIP_LEVEL": int(os.environ.get("NIANBAO_BENCH_GZIP_LEVEL", "6"))}.items():
+                        "NIANBAO_WARC_GZIP_LEVEL": int(os.environ.get("NIANBAO_BENCH_GZIP_LEVEL", "1"))}.items():
         settings.set(name, value, priority="cmdline")
     if spider_name == "minimal":  # stock Scrapy: none of our middlewares
         settings.set("DOWNLOADER_MIDDLEWARES", {}, priority="cmdline")
@@ -67,7 +67,7 @@ def main() -> None:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     process.start()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    if profiler is not None:
+    if profiler is not None and profile_to:
         profiler.disable()
         profiler.dump_stats(profile_to)
     pages = crawler.stats.get_value("response_received_count", 0)

@@ -25,9 +25,9 @@ class CrawlLog:
         self._flushed = time.monotonic()
 
     def write(self, *, status: int, size: int, url: str, hop_path: str, via: str, content_type: str,
-              duration_ms: int, digest: str, annotations: str = "") -> None:
-        """One line; '-' for empty fields, as Heritrix writes them."""
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+              duration_ms: int, digest: str, annotations: str = "", when: str = "") -> None:
+        """One line; '-' for empty fields, as Heritrix writes them. `when`: the fetch's WARC-Date, if known."""
+        now = (when or dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"))[:23] + "Z"
         fields = [now, f"{status:>5}", f"{size:>10}", url, hop_path or "-", via or "-",
                   (content_type or "-").split(";")[0], f"{duration_ms}ms", digest or "-", annotations or "-"]
         with self._lock:

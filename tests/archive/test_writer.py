@@ -1,0 +1,134 @@
+"""The WARC writer on its own: both compressors give valid, identical records; ids, dates and digests."""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import re
+import shutil
+import subprocess
+import uuid
+import zlib
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.warc.writer import Exchange, WarcWriter, sha1_digest
+from crawler.gc_freeze import FreezeStartupHeap
+
+BODY = ("<html><head><meta charset='gbk'><title>2024年政府信息公开工作年度报告</title></head><body>"
+        + "行政许可 867 件。" * 200 + "</body></html>").encode("gbk")
+
+
+def _exchange(i: int) -> Exchange:
+    return Exchange(
+        url=f"http://127.0.0.1:8000/zwgk/t{i}.html?from=list&page=2", method="GET",
+        request_target=f"/zwgk/t{i}.html?from=list&page=2",
+        request_headers=[("Host", "127.0.0.1:8000"), ("User-Agent", "nianbao"), ("Accept-Encoding", "gzip")],
+        request_body=b"", status=200, reason="OK", protocol="HTTP/1.1",
+        response_headers=[("Content-Type", "text/html; charset=gbk"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+                          ("Content-Length", str(len(BODY)))],
+        body=BODY, ip_address="127.0.0.1", fetched_at="2026-11-27T10:00:00.123456Z")
+
+
+def _write(directory: Path, level: int, exchanges: int = 5) -> Path:
+    writer = WarcWriter(directory, worker="test", gzip_level=level, warcinfo={"software": "test"})
+    for i in range(exchanges):
+        writer.write(writer.exchange_records(_exchange(i), {"seed": "http://127.0.0.1:8000/", "role": "report"}))
+    writer.close()
+    (path,) = writer.files
+    return path
+
+
+def _members(path: Path) -> list[bytes]:
+    """Each gzip member inflated on its own (one record per member)."""
+    data, members = path.read_bytes(), []
+    while data:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        members.append(inflater.decompress(data))
+        assert inflater.eof, f"{path}: a gzip member is cut short"
+        data = inflater.unused_data
+    return members
+
+
+_VOLATILE = re.compile(rb"(WARC-Record-ID|WARC-Concurrent-To|WARC-Date|WARC-Filename): [^\r]*")
+
+
+@pytest.mark.parametrize("level", [0, 1, 3, 6, 9])
+def test_each_level_writes_one_valid_member_per_record(tmp_path: Path, level: int) -> None:
+    path = _write(tmp_path, level)
+    members = _members(path)
+    assert len(members) == 1 + 5 * 3  # warcinfo, then response, request, metadata per exchange
+    assert b"".join(members) == gzip.decompress(path.read_bytes())
+    if shutil.which("gzip"):
+        subprocess.run(["gzip", "-t", str(path)], check=True)
+    with path.open("rb") as stream:
+        records = list(ArchiveIterator(stream, check_digests="raise"))
+    assert [r.rec_type for r in records[:4]] == ["warcinfo", "response", "request", "metadata"]
+    assert [v for n, v in records[1].http_headers.headers if n == "Set-Cookie"] == ["a=1", "b=2"]
+
+
+def test_isal_and_zlib_store_the_same_records(tmp_path: Path) -> None:
+    fast = _members(_write(tmp_path / "isal", 1))
+    zlib_written = _members(_write(tmp_path / "zlib", 6))
+    assert [_VOLATILE.sub(b"", m) for m in fast] == [_VOLATILE.sub(b"", m) for m in zlib_written]
+
+
+def test_record_ids_dates_and_digests(tmp_path: Path) -> None:
+    path = _write(tmp_path, 1, exchanges=50)
+    ids: list[str] = []
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            record_id = record.rec_headers.get_header("WARC-Record-ID")
+            parsed = uuid.UUID(record_id.removeprefix("<urn:uuid:").removesuffix(">"))
+            assert parsed.version == 4 and parsed.variant == uuid.RFC_4122, record_id
+            ids.append(record_id)
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", record.rec_headers.get_header("WARC-Date"))
+            if record.rec_type == "response":
+                assert record.rec_headers.get_header("WARC-Payload-Digest") == sha1_digest(BODY)
+                assert record.content_stream().read() == BODY
+            if record.rec_type in ("request", "metadata"):
+                assert record.rec_headers.get_header("WARC-Concurrent-To") in ids
+    assert len(ids) == len(set(ids)) == 1 + 50 * 3
+
+
+def test_request_line_keeps_the_query_string(tmp_path: Path) -> None:
+    with _write(tmp_path, 1).open("rb") as stream:
+        request = next(r for r in ArchiveIterator(stream) if r.rec_type == "request")
+    assert request.http_headers.protocol == "GET"
+    assert request.http_headers.statusline == "/zwgk/t0.html?from=list&page=2 HTTP/1.1"
+
+
+def test_gc_freeze_extension_freezes_once_the_engine_starts() -> None:
+    crawler = get_crawler(settings_dict={"NIANBAO_GC_FREEZE": True})
+    extension = FreezeStartupHeap.from_crawler(crawler)
+    gc.unfreeze()
+    try:
+        extension.engine_started()
+        assert gc.get_freeze_count() > 10_000  # the modules imported by this test run alone
+    finally:
+        gc.unfreeze()
+    with pytest.raises(NotConfigured):
+        FreezeStartupHeap.from_crawler(get_crawler(settings_dict={"NIANBAO_GC_FREEZE": False}))
+
+
+def test_a_forked_child_makes_its_own_record_ids(tmp_path: Path) -> None:
+    import os
+
+    from archive.warc.writer import _record_id
+
+    _record_id()  # the pool now holds bytes the child must not reuse
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(write_end, "".join(_record_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(child, 0)
+    from_child = os.read(read_end, 4096).decode()
+    os.close(read_end)
+    from_parent = "".join(_record_id() for _ in range(3))
+    assert len(from_child) == len(from_parent) == 3 * 47 and from_child != from_parent
