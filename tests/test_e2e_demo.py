@@ -9,6 +9,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from archive.warc.reader import iter_captures, warc_files
-from crawler.demo.server import DemoPortals
+from crawler.demo.server import DemoPortals, attachment_disposition
 
 pytestmark = pytest.mark.e2e
 
@@ -119,6 +120,16 @@ def test_warc_holds_every_exchange_as_received(crawled: tuple[DemoPortals, Path,
     assert int(chunked.header("Content-Length")) == len(chunked.payload)
     robots = [c for c in captures if c.url.endswith("/robots.txt")]
     assert len(robots) >= 6 and any(c.status == 404 for c in robots)
+    # Raw UTF-8 and GBK file names in Content-Disposition are stored as the bytes the server sent.
+    attachments = [d for d in portals.manifest()["documents"] if d["role"] == "attachment"]
+    assert {d["site"] for d in attachments} >= {"trs", "hanweb"}
+    for doc in attachments:
+        [capture] = [c for c in by_url[doc["url"]] if c.status == 200]
+        sent = b"Content-Disposition: " + attachment_disposition(doc).encode("latin-1") + b"\r\n"
+        with (archive / "warc" / capture.warc_file).open("rb") as stream:
+            stream.seek(capture.offset)
+            record = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(stream.read(capture.length))
+        assert sent in record, doc["url"]
     for capture in captures:
         assert capture.provenance.get("run_id"), capture.url
 

@@ -313,11 +313,22 @@ def _warc_headers(record_type: str, record_id: str, uri: str, date: str, payload
 
 
 class _HttpHeaders(StatusAndHeaders):  # type: ignore[misc]
-    """HTTP headers of a record, serialised once: the block digest needs the header bytes before warcio
-    writes the record, and warcio's writer would serialise them again (unfiltered, the same bytes)."""
+    """HTTP headers of a record, written as the bytes they came in as, and serialised once.
+
+    Our header text is the received bytes read as Latin-1, so encoding it back gives those bytes: a raw
+    UTF-8 or GBK filename in Content-Disposition (common on Chinese portals) is kept as sent. warcio's own
+    serialisation is ASCII-only: it would percent-encode the UTF-8 of the Latin-1 reading (double-encoded,
+    undeclared) and fails outright on a non-ASCII header name. Serialising once also spares warcio's writer
+    a second pass after the block digest has needed the bytes."""
+
+    headers_buff: bytes | None
 
     def compute_headers_buffer(self, header_filter: object = None) -> None:
-        if header_filter is not None or self.headers_buff is None:
+        if header_filter is None and self.headers_buff is not None:
+            return
+        try:
+            self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
+        except UnicodeEncodeError:  # text that never was bytes on the wire: warcio's percent-encoding
             super().compute_headers_buffer(header_filter)
 
 

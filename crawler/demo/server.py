@@ -129,6 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
         extra: list[tuple[str, str]] = []
         if doc.get("cookies"):
             extra = [("Set-Cookie", "JSESSIONID=9F2C4A1B; Path=/; HttpOnly"), ("Set-Cookie", "lang=zh-CN; Path=/")]
+        if doc.get("role") == "attachment":
+            extra.append(("Content-Disposition", attachment_disposition(doc)))
         return self._send(200, data, headers, method, extra, chunked=bool(doc.get("chunked")))
 
     def _send(self, status: int, data: bytes, headers: dict[str, str], method: str,
@@ -152,6 +154,15 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self.wfile.write(data)
         return status
+
+
+def attachment_disposition(doc: dict[str, Any]) -> str:
+    """Content-Disposition of an attachment as these portals send it: the Chinese file name as raw bytes
+    (UTF-8 on TRS sites, GBK on older ones), not RFC 6266's filename*=. Returned as the Latin-1 reading of
+    those bytes, which is how http.server writes a header line."""
+    name = f"{doc['title']}.{doc['kind']}"
+    raw = name.encode("utf-8" if doc["site"] == "trs" else "gbk")
+    return 'attachment; filename="' + raw.decode("latin-1") + '"'
 
 
 class DemoPortals:

@@ -132,3 +132,21 @@ def test_a_forked_child_makes_its_own_record_ids(tmp_path: Path) -> None:
     os.close(read_end)
     from_parent = "".join(_record_id() for _ in range(3))
     assert len(from_child) == len(from_parent) == 3 * 47 and from_child != from_parent
+
+
+def test_non_ascii_header_bytes_are_stored_as_sent(tmp_path: Path) -> None:
+    """Header text is the received bytes read as Latin-1; the record holds those bytes again."""
+    exchange = _exchange(1)
+    utf8_name = 'attachment; filename="2024年报.pdf"'.encode()
+    gbk_name = 'attachment; filename="2024年报.doc"'.encode("gbk")
+    exchange.response_headers = [*exchange.response_headers, ("Content-Disposition", utf8_name.decode("latin-1")),
+                                 ("X-Caf\u00e9", gbk_name.decode("latin-1"))]
+    writer = WarcWriter(tmp_path, worker="test")
+    writer.write(writer.exchange_records(exchange, {}))
+    writer.close()
+    flat = gzip.decompress(writer.files[0].read_bytes())
+    assert b"Content-Disposition: " + utf8_name + b"\r\n" in flat
+    assert b"X-Caf\xe9: " + gbk_name + b"\r\n" in flat
+    with writer.files[0].open("rb") as stream:
+        response = next(r for r in ArchiveIterator(stream, check_digests="raise") if r.rec_type == "response")
+    assert response.http_headers.get_header("Content-Disposition") == utf8_name.decode()
