@@ -102,13 +102,19 @@ def test_request_line_keeps_the_query_string(tmp_path: Path) -> None:
     assert request.http_headers.statusline == "/zwgk/t0.html?from=list&page=2 HTTP/1.1"
 
 
-def test_gc_freeze_extension_freezes_once_the_engine_starts() -> None:
-    crawler = get_crawler(settings_dict={"NIANBAO_GC_FREEZE": True})
-    extension = FreezeStartupHeap.from_crawler(crawler)
+def test_gc_freeze_extension_freezes_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.gc_freeze
+
+    monkeypatch.setattr(crawler.gc_freeze, "_frozen_in_this_process", False)
+    extension = FreezeStartupHeap.from_crawler(get_crawler(settings_dict={"NIANBAO_GC_FREEZE": True}))
     gc.unfreeze()
     try:
         extension.engine_started()
-        assert gc.get_freeze_count() > 10_000  # the modules imported by this test run alone
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # the modules imported by this test run alone
+        leftovers = [[i] for i in range(1000)]  # a later crawl's objects must stay collectable
+        FreezeStartupHeap.from_crawler(get_crawler(settings_dict={"NIANBAO_GC_FREEZE": True})).engine_started()
+        assert gc.get_freeze_count() == frozen and leftovers
     finally:
         gc.unfreeze()
     with pytest.raises(NotConfigured):
