@@ -240,8 +240,7 @@ class WarcWriter:
         """Request, response (or revisit) and metadata records of one exchange, linked by WARC-Concurrent-To.
 
         Digests are computed here in one pass each (`body_digest`, the payload's, may be passed in when the
-        caller has it): warcio then finds them set and skips its own streaming digesters."""
-        builder = self._builder()
+        caller has it): warcio's writer then finds them set and skips its own streaming digesters."""
         date = exchange.fetched_at or warc_date()
         response_headers = _http_headers(f"{exchange.protocol} {exchange.status} {exchange.reason}".strip(),
                                          exchange.response_headers)
@@ -250,39 +249,32 @@ class WarcWriter:
         response_id = _record_id()
         if revisit_of:
             target_uri, target_date = revisit_of
-            response = builder.create_revisit_record(
+            response = self._builder().create_revisit_record(
                 exchange.url, digest=payload_digest, refers_to_uri=target_uri,
                 refers_to_date=target_date, http_headers=response_headers,
                 warc_headers_dict={"WARC-Record-ID": response_id, "WARC-Date": date, **dict(address),
                                    "WARC-Profile": REVISIT_PROFILE,
                                    "WARC-Block-Digest": _block_digest(response_headers, b"")})
         else:
-            response = builder.create_warc_record(
-                exchange.url, "response", payload=io.BytesIO(exchange.body), length=len(exchange.body),
-                http_headers=response_headers, warc_content_type=_HTTP_RESPONSE,
-                warc_headers=_warc_headers(
-                    "response", response_id, exchange.url, date, payload_digest,
-                    _block_digest(response_headers, exchange.body), address,
-                    _HTTP_RESPONSE, len(response_headers.headers_buff) + len(exchange.body)))
+            response = _record("response", _warc_headers(
+                "response", response_id, exchange.url, date, payload_digest,
+                _block_digest(response_headers, exchange.body), address,
+                _HTTP_RESPONSE, len(response_headers.headers_buff) + len(exchange.body)),
+                exchange.body, response_headers, _HTTP_RESPONSE)
         request_headers = _http_headers(f"{exchange.method} {exchange.request_target} {exchange.protocol}",
                                         exchange.request_headers)
-        request = builder.create_warc_record(
-            exchange.url, "request", payload=io.BytesIO(exchange.request_body), length=len(exchange.request_body),
-            http_headers=request_headers, warc_content_type=_HTTP_REQUEST,
-            warc_headers=_warc_headers(
-                "request", _record_id(), exchange.url, date,
-                sha1_digest(exchange.request_body) if exchange.request_body else _EMPTY_DIGEST,
-                _block_digest(request_headers, exchange.request_body),
-                [*address, ("WARC-Concurrent-To", response_id)],
-                _HTTP_REQUEST, len(request_headers.headers_buff) + len(exchange.request_body)))
-        fields = "".join([f"{k}: {str(v).translate(_ONE_LINE)}\r\n" for k, v in metadata.items()
-                          if v is not None and v != ""]).encode("utf-8")
+        request = _record("request", _warc_headers(
+            "request", _record_id(), exchange.url, date,
+            sha1_digest(exchange.request_body) if exchange.request_body else _EMPTY_DIGEST,
+            _block_digest(request_headers, exchange.request_body),
+            [*address, ("WARC-Concurrent-To", response_id)],
+            _HTTP_REQUEST, len(request_headers.headers_buff) + len(exchange.request_body)),
+            exchange.request_body, request_headers, _HTTP_REQUEST)
+        fields = "".join([_field_line(k, v) for k, v in metadata.items() if v is not None and v != ""]).encode()
         fields_digest = sha1_digest(fields)
-        meta = builder.create_warc_record(
-            exchange.url, "metadata", payload=io.BytesIO(fields), length=len(fields),
-            warc_content_type=_WARC_FIELDS,
-            warc_headers=_warc_headers("metadata", _record_id(), exchange.url, date, fields_digest, fields_digest,
-                                       [("WARC-Concurrent-To", response_id)], _WARC_FIELDS, len(fields)))
+        meta = _record("metadata", _warc_headers(
+            "metadata", _record_id(), exchange.url, date, fields_digest, fields_digest,
+            [("WARC-Concurrent-To", response_id)], _WARC_FIELDS, len(fields)), fields, None, _WARC_FIELDS)
         return [response, request, meta]
 
 
@@ -298,6 +290,26 @@ def write_manifest(path: Path, records: int) -> Path:
     manifest.write_text(json.dumps({"file": path.name, "records": records, "bytes": path.stat().st_size,
                                     "sha256": digest.hexdigest()}, indent=1) + "\n", encoding="utf-8")
     return manifest
+
+
+def _record(record_type: str, warc_headers: StatusAndHeaders, payload: bytes,
+            http_headers: StatusAndHeaders | None, content_type: str) -> ArcWarcRecord:
+    """A warcio record with its headers and digests already complete, ready for warcio's writer.
+
+    warcio's create_warc_record would only re-check the digests we set (and, for a record without
+    HTTP headers, build a record loader to look for some)."""
+    record = ArcWarcRecord("warc", record_type, warc_headers, io.BytesIO(payload), http_headers, content_type,
+                           len(payload))
+    record.payload_length = len(payload)
+    return record
+
+
+def _field_line(name: str, value: object) -> str:
+    """One `name: value` line of an application/warc-fields block; a value must stay on its line."""
+    text = value if isinstance(value, str) else str(value)
+    if "\r" in text or "\n" in text:
+        text = text.translate(_ONE_LINE)
+    return f"{name}: {text}\r\n"
 
 
 def _warc_headers(record_type: str, record_id: str, uri: str, date: str, payload_digest: str, block_digest: str,
