@@ -18,10 +18,34 @@ from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import defer
+from twisted.internet import error as net
+from twisted.web.client import (
+    PartialDownloadError,
+    RequestTransmissionFailed,
+    ResponseFailed,
+    ResponseNeverReceived,
+)
 
-from archive.warc.crawllog import CrawlLog
+from archive.warc.crawllog import (
+    CONNECT_FAILED,
+    CONNECTION_LOST,
+    DNS_FAILED,
+    ROBOTS_PRECLUDED,
+    RUNTIME_ERROR,
+    TIMEOUT,
+    CrawlLog,
+)
 from archive.warc.writer import Exchange, WarcWriter, sha1_digest, warc_date
 from crawler import __version__
 from crawler.run import new_run_id
@@ -41,6 +65,24 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
     return [(name.decode("latin-1") if isinstance(name, bytes) else str(name),
              value.decode("latin-1") if isinstance(value, bytes) else str(value))
             for name, values in dict.items(headers) for value in (values if isinstance(values, list) else [values])]
+
+
+def fetch_status(exception: BaseException) -> int | None:
+    """Heritrix's fetch-status code for a fetch that ended in `exception`; None when no fetch was tried."""
+    if isinstance(exception, IgnoreRequest):
+        return ROBOTS_PRECLUDED if "robots.txt" in str(exception) else None  # others: filtered, never sent
+    # Scrapy's own download errors first, then what a handler may still raise from Twisted or asyncio.
+    if isinstance(exception, (CannotResolveHostError, net.DNSLookupError)):
+        return DNS_FAILED
+    if isinstance(exception, (DownloadTimeoutError, net.TimeoutError, defer.TimeoutError, TimeoutError)):
+        return TIMEOUT
+    if isinstance(exception, (DownloadConnectionRefusedError, net.ConnectError, ConnectionRefusedError)):
+        return CONNECT_FAILED  # refused, no route, connect timed out
+    if isinstance(exception, (ResponseDataLossError, DownloadFailedError, net.ConnectionLost, net.ConnectionDone,
+                              ResponseFailed, ResponseNeverReceived, RequestTransmissionFailed,
+                              PartialDownloadError, ConnectionError)):
+        return CONNECTION_LOST
+    return RUNTIME_ERROR
 
 
 def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes, protocol: str,
@@ -123,8 +165,7 @@ class WarcCaptureMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        request.meta.setdefault("nianbao_started", time.monotonic())
-        return None
+        request.meta["nianbao_started"] = time.monotonic()  # per attempt: a retry or redirect copies the meta
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         if not self.enabled:
@@ -135,6 +176,31 @@ class WarcCaptureMiddleware:
             logger.exception("could not archive %s", response.url)
             self.crawler.stats.inc_value("nianbao/warc/errors")
         return response
+
+    def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
+        """A fetch without an HTTP answer (timeout, refused, dropped, robots.txt): one crawl-log line, then
+        Scrapy's retry and the spider's errback carry on as before."""
+        if not self.enabled:
+            return
+        status = fetch_status(exception)
+        if status is None:
+            return
+        try:
+            self._log_failure(request, exception, status)
+        except Exception:  # logging must never kill the crawl either
+            logger.exception("could not log the failed fetch of %s", request.url)
+        return
+
+    def _log_failure(self, request: Request, exception: Exception, status: int) -> None:
+        provenance = self._provenance(request)
+        started = request.meta.get("nianbao_started")
+        tried = status != ROBOTS_PRECLUDED  # robots.txt stops a request before it is sent
+        attempt = provenance["retry_times"] + 1
+        self.crawl_log.write(status=status, size=None, url=request.url, hop_path=str(provenance.get("hop_path", "")),
+                             via=str(provenance.get("via", "")), content_type="",
+                             duration_ms=int((time.monotonic() - started) * 1000) if started and tried else 0,
+                             digest="", annotations=",".join([f"err={type(exception).__name__}",
+                                                             *([f"attempt={attempt}"] if attempt > 1 else [])]))
 
     def _archive(self, request: Request, response: Response) -> None:
         parts = urlparse_cached(request)  # parsed once already by the downloader
@@ -160,14 +226,7 @@ class WarcCaptureMiddleware:
         digest = sha1_digest(body)
         previous = self.known.get(request.url)
         revisit = previous if (previous and previous[0] == digest and response.status == 200 and body) else None
-        provenance = dict(request.meta.get("nianbao") or {})
-        provenance.setdefault("run_id", self.run_id)
-        provenance["run_id"] = self.run_id
-        redirected_from = request.meta.get("redirect_urls")
-        if redirected_from:
-            provenance["via"] = redirected_from[-1]
-            provenance["hop_path"] = str(provenance.get("hop_path", "")) + "R"
-        provenance["retry_times"] = request.meta.get("retry_times", 0)
+        provenance = self._provenance(request)
         records = self.writer.exchange_records(exchange, provenance, revisit_of=revisit, body_digest=digest)
         (name, offset, length), *_ = self.writer.write(records)
         role = provenance.get("role", "")
@@ -179,14 +238,27 @@ class WarcCaptureMiddleware:
         self.counts["warc/revisits" if revisit else "warc/responses"] += 1
         self.counts["warc/records"] += len(records)
         started = request.meta.get("nianbao_started")
+        attempt = provenance["retry_times"] + 1
         self.crawl_log.write(status=response.status, size=len(body), url=request.url,
                              hop_path=str(provenance.get("hop_path", "")), via=str(provenance.get("via", "")),
                              content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
                              duration_ms=int((time.monotonic() - started) * 1000) if started else 0,
-                             digest=digest, annotations="revisit" if revisit else "",
-                             when=exchange.fetched_at)
+                             digest=digest, when=exchange.fetched_at,
+                             annotations=",".join([*(["revisit"] if revisit else []),
+                                                   *([f"attempt={attempt}"] if attempt > 1 else [])]))
         if self.debug:  # a disabled logger.debug still builds its record: ~5% of archiving's cost
             logger.debug("archived %s %s in %s@%d", response.status, request.url, name, offset)
+
+    def _provenance(self, request: Request) -> dict[str, Any]:
+        """The metadata record's fields: the spider's provenance, this run, the redirect hop, the retry count."""
+        provenance = dict(request.meta.get("nianbao") or {})
+        provenance["run_id"] = self.run_id
+        redirected_from = request.meta.get("redirect_urls")
+        if redirected_from:
+            provenance["via"] = redirected_from[-1]
+            provenance["hop_path"] = str(provenance.get("hop_path", "")) + "R"
+        provenance["retry_times"] = request.meta.get("retry_times", 0)
+        return provenance
 
     def _address(self, ip: Any) -> str:
         """The server's address as text; ipaddress's str() is slow and a crawl meets few addresses."""

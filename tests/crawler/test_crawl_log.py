@@ -1,0 +1,181 @@
+"""The crawl log of a real crawl: one Heritrix-style line per fetch, answered or not.
+
+A loopback portal whose report column holds a report that answers, one that hangs past the download
+timeout, one whose connection drops mid-body, one robots.txt forbids and one reached through a 301; a
+second seed points at a closed port. Every WARC response has its line (status, size, digest, time); every
+fetch without an answer has a line with Heritrix's negative fetch-status code.
+"""
+
+from __future__ import annotations
+
+import csv
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from archive.warc.reader import iter_captures, warc_files
+
+pytestmark = pytest.mark.e2e
+
+HANG_SECONDS = 4
+
+
+def _page(title: str, body: str) -> bytes:
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+            f"<body>{body}</body></html>").encode()
+
+
+REPORT_BODY = ("<div class='article'><h1>{year}年政府信息公开工作年度报告</h1>"
+               + "<p>本报告由本机关根据《中华人民共和国政府信息公开条例》编制，全文包括总体情况、主动公开政府信息情况。</p>" * 8
+               + "</div>")
+
+LIST = "".join(f'<li><a href="{href}">{year}年政府信息公开工作年度报告</a><span>{year + 1}-01-20</span></li>'
+               for year, href in [(2023, "/zwgk/ndbg/2023.html"), (2022, "/zwgk/ndbg/2022.html"),
+                                  (2021, "/zwgk/ndbg/2021.html"), (2020, "/zwgk/ndbg/2020.html"),
+                                  (2019, "/old/2019.html")])
+
+
+class Portal(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
+              extra: tuple[tuple[str, str], ...] = ()) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in extra:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = self.path
+        if path == "/robots.txt":
+            self._send(200, b"User-agent: *\nDisallow: /zwgk/ndbg/2021.html\n", "text/plain")
+        elif path == "/":
+            self._send(200, _page("某县人民政府", '<a href="/zwgk/">政府信息公开</a>'))
+        elif path == "/zwgk/":
+            self._send(200, _page("政府信息公开", '<a href="/zwgk/ndbg/">政府信息公开年报</a>'))
+        elif path == "/zwgk/ndbg/":
+            self._send(200, _page("政府信息公开年报", f"<ul>{LIST}</ul>"))
+        elif path == "/old/2019.html":
+            self._send(301, b"", extra=(("Location", "/zwgk/ndbg/2019.html"),))
+        elif path == "/zwgk/ndbg/2022.html":
+            time.sleep(HANG_SECONDS)  # past the crawl's DOWNLOAD_TIMEOUT
+            self._send(200, _page("2022", REPORT_BODY.format(year=2022)))
+        elif path == "/zwgk/ndbg/2020.html":
+            body = _page("2020", REPORT_BODY.format(year=2020))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:200])  # then the connection drops
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+        elif path in ("/zwgk/ndbg/2023.html", "/zwgk/ndbg/2021.html", "/zwgk/ndbg/2019.html"):
+            year = int(path.rsplit("/", 1)[1][:4])
+            self._send(200, _page(f"{year}年政府信息公开工作年度报告", REPORT_BODY.format(year=year)))
+        else:
+            self._send(404, _page("404", "页面不存在"))
+
+
+@pytest.fixture(scope="module")
+def portal() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Portal)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # nothing listens once the probe is closed
+
+
+@pytest.fixture(scope="module")
+def crawl(portal: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    root = tmp_path_factory.mktemp("crawllog")
+    dead = f"http://127.0.0.1:{_closed_port()}/"
+    seeds = root / "seeds.csv"
+    with seeds.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["agency", "province", "city", "county", "url", "kind"])
+        writer.writerow(["某县人民政府", "某省", "某市", "某县", portal + "/", ""])
+        writer.writerow(["某县应急管理局", "某省", "某市", "某县", dead, ""])
+    archive = root / "archive"
+    done = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "crawl", "--seeds", str(seeds), "--archive", str(archive),
+         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_TIMEOUT=1",
+         "-s", "RETRY_TIMES=1", "-s", "NIANBAO_RETRY_BACKOFF=0.1"],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return archive, portal, dead
+
+
+def _lines(archive: Path) -> list[list[str]]:
+    [log] = sorted((archive / "logs").glob("crawl-*.log"))
+    rows = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    assert all(len(row) == 10 for row in rows), [row for row in rows if len(row) != 10]
+    return rows
+
+
+def test_every_archived_response_has_its_line(crawl: tuple[Path, str, str]) -> None:
+    archive, portal, _dead = crawl
+    rows = _lines(archive)
+    answered = [row for row in rows if int(row[1]) > 0]
+    captures = [c for path in warc_files(archive) for c in iter_captures(path)]
+    assert len(answered) == len(captures) > 0
+    by_url = {row[3]: row for row in answered}
+    for capture in captures:
+        when, status, size, _url, _hop, _via, content_type, _duration, digest, _notes = by_url[capture.url]
+        assert (int(status), int(size)) == (capture.status, len(capture.payload)), capture.url
+        assert digest == capture.payload_digest and when[:19] == capture.date[:19], capture.url
+        assert content_type == (capture.header("Content-Type") or "-").split(";")[0]
+    # The 301 and the page it led to, one hop later, with the redirect as its via.
+    assert by_url[portal + "/old/2019.html"][1] == "301"
+    moved = by_url[portal + "/zwgk/ndbg/2019.html"]
+    assert moved[1] == "200" and moved[4].endswith("R") and moved[5] == portal + "/old/2019.html"
+
+
+def test_fetches_without_an_answer_are_logged_with_heritrix_codes(crawl: tuple[Path, str, str]) -> None:
+    archive, portal, dead = crawl
+    rows = _lines(archive)
+    failed: dict[str, list[list[str]]] = {}
+    for row in rows:
+        if int(row[1]) < 0:
+            failed.setdefault(row[3], []).append(row)
+    hung = failed[portal + "/zwgk/ndbg/2022.html"]  # DOWNLOAD_TIMEOUT 1 s, one retry
+    assert [(r[1], r[2], r[9]) for r in hung] == [("-4", "-", "err=DownloadTimeoutError"),
+                                                  ("-4", "-", "err=DownloadTimeoutError,attempt=2")]
+    assert all(900 <= int(r[7].removesuffix("ms")) < HANG_SECONDS * 1000 for r in hung)
+    assert hung[0][5] == portal + "/zwgk/ndbg/" and hung[0][4].endswith("L")
+    dropped = failed[portal + "/zwgk/ndbg/2020.html"]
+    assert [(r[1], r[9]) for r in dropped] == [("-3", "err=ResponseDataLossError"),
+                                               ("-3", "err=ResponseDataLossError,attempt=2")]
+    [forbidden] = failed[portal + "/zwgk/ndbg/2021.html"]
+    assert (forbidden[1], forbidden[7], forbidden[9]) == ("-9998", "0ms", "err=IgnoreRequest")
+    refused = failed[dead]
+    assert [(r[1], r[9]) for r in refused] == [("-2", "err=DownloadConnectionRefusedError"),
+                                               ("-2", "err=DownloadConnectionRefusedError,attempt=2")]
+    assert [r[1] for r in failed[dead + "robots.txt"]] == ["-2", "-2"]  # its robots.txt, fetched first
+    # Nothing that failed reached the WARC as if it had answered.
+    captured = {c.url for path in warc_files(archive) for c in iter_captures(path)}
+    assert not captured & set(failed) - {portal + "/robots.txt"}
