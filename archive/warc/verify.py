@@ -1,12 +1,18 @@
 """Integrity of an archive's WARC files: digests, torn records (a crawl killed mid-write), and repair.
 
-`verify_warc` reads every record with digest checking; a file that ends inside a record is torn.
-`repair_warc` truncates a torn file after its last complete record, keeps the cut tail beside it as
-`<name>.torn` (nothing is deleted) and closes the file (`.open` renamed away).
+`verify_warc` reads every record with digest checking; a file that ends inside a record is torn. Damage
+with complete records after it (a flipped byte, a bad sector) is not a torn tail: it is reported, and
+nothing cuts it off. `repair_warc` mends only what a killed crawl leaves: it truncates a still-open file
+after its last complete record, keeps the cut tail beside it as `<name>.torn` (nothing is deleted) and
+closes the file (`.open` renamed away, manifest written); a closed file that lost its manifest gets one.
+Closed files are otherwise never changed: their manifest is the evidence of what they held.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import mmap
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -14,8 +20,9 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.limitreader import LimitReader
 
-__all__ = ["WarcCheck", "verify_warc", "repair_warc", "complete_members_end"]
+__all__ = ["WarcCheck", "complete_members_end", "repair_warc", "repairable", "verify_warc"]
 
 
 @dataclass
@@ -26,6 +33,8 @@ class WarcCheck:
     records: int = 0
     good_end: int = 0  # offset just after the last complete, valid record
     torn: bool = False
+    damaged: bool = False  # records damaged inside the file (not a torn tail): never cut, never re-manifested
+    manifest_missing: bool = False
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -63,48 +72,105 @@ def complete_members_end(path: Path) -> tuple[int, int, str]:
     return members, good_end, error
 
 
+def _record_follows(path: Path, offset: int) -> int:
+    """Offset of the first complete WARC record (gzip member) that starts after `offset`, or -1."""
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        at = data.find(b"\x1f\x8b\x08", offset + 1)
+        while at != -1:
+            if _complete_record_at(data, at):
+                return at
+            at = data.find(b"\x1f\x8b\x08", at + 1)
+    return -1
+
+
+def _complete_record_at(data: mmap.mmap, at: int) -> bool:
+    """True when a whole gzip member holding a WARC record starts at `at`."""
+    decompressor = zlib.decompressobj(31)
+    position = at
+    try:
+        head = decompressor.decompress(data[position:position + 4096], 8)
+        if not head.startswith(b"WARC/"):
+            return False
+        decompressor = zlib.decompressobj(31)
+        while not decompressor.eof and position < len(data):
+            decompressor.decompress(data[position:position + (1 << 20)])
+            position += 1 << 20
+    except zlib.error:
+        return False
+    return decompressor.eof
+
+
 def verify_warc(path: Path) -> WarcCheck:
-    """Check that the file ends on a record boundary and every complete record's digests."""
+    """Check that the file ends on a record boundary, every complete record's digests, and its manifest."""
     check = WarcCheck(path)
     size = path.stat().st_size
     _members, check.good_end, error = complete_members_end(path)
     if error:
-        check.problems.append(f"{path.name}: {error}")
+        following = _record_follows(path, check.good_end)
+        if following != -1:  # damage inside the file: cutting there would drop complete records
+            check.damaged = True
+            check.problems.append(
+                f"{path.name}: damaged record at offset {check.good_end} ({error}); complete records follow it "
+                f"(the next at offset {following}), so this is not a torn tail and `--repair` leaves it: "
+                "restore the file from a copy")
+        else:
+            check.problems.append(f"{path.name}: {error}")
     try:
         with path.open("rb") as stream:
-            iterator = ArchiveIterator(stream, check_digests=True)
+            # Only the complete records: the iterator must not try to parse a torn tail.
+            iterator = ArchiveIterator(LimitReader(stream, check.good_end), check_digests=True)
             for record in iterator:
                 offset = iterator.get_record_offset()
-                if offset >= check.good_end:
-                    break  # the partial record a killed writer left
                 content = record.content_stream()
                 while content.read(1 << 20):
                     pass
                 if record.digest_checker.passed is False:
+                    check.damaged = True
                     check.problems.append(f"{path.name} offset {offset}: " + "; ".join(record.digest_checker.problems))
                 check.records += 1
     except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError) as exc:
+        check.damaged = True
         check.problems.append(f"{path.name}: unreadable record before offset {check.good_end} ({exc})")
     manifest = path.with_name(path.name + ".manifest.json")
+    if not path.name.endswith(".open") and not manifest.exists():
+        check.manifest_missing = True
+        check.problems.append(f"{path.name}: no {manifest.name} (the crawl stopped while closing the file?); "
+                              "`nianbao verify --repair` writes it when the file is otherwise intact")
     if manifest.exists():
-        import hashlib
-        import json
-
         expected = json.loads(manifest.read_text(encoding="utf-8"))
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if expected.get("bytes") == size else ""
+        digest = ""
+        if expected.get("bytes") == size:
+            with path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
         if expected.get("records") != check.records or digest != expected.get("sha256"):
+            check.damaged = True
             check.problems.append(f"{path.name}: differs from {manifest.name} (records {check.records} vs "
                                   f"{expected.get('records')}, size {size} vs {expected.get('bytes')})")
-    if check.good_end < size:
+    if check.good_end < size and not check.damaged:
         check.torn = True
         check.problems.append(f"{path.name}: torn: {size - check.good_end} bytes after the last complete record "
                               f"(offset {check.good_end}); `nianbao verify --repair` cuts them off")
     return check
 
 
+def repairable(check: WarcCheck) -> bool:
+    """True when `repair_warc` can mend the file: a still-open file with no damage before its torn tail,
+    or a closed, intact file that lacks only its manifest."""
+    if check.damaged:
+        return False
+    if check.path.name.endswith(".open"):
+        return True
+    return check.manifest_missing and not check.torn
+
+
 def repair_warc(path: Path) -> Path:
-    """Cut a torn file after its last complete record; returns the repaired (closed) file's path."""
+    """Mend what a killed crawl leaves (see `repairable`); returns the closed file's path.
+
+    Raises ValueError, naming the problems, for anything else: damaged records are never cut off, and a
+    closed file's manifest is never rewritten over a difference."""
     check = verify_warc(path)
+    if not repairable(check):
+        raise ValueError("; ".join(check.problems) or f"{path.name}: nothing to repair")
     final = path.with_name(path.name.removesuffix(".open"))
     if check.torn:
         with path.open("rb+") as handle:

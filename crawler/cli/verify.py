@@ -13,7 +13,8 @@ from .common import archive_option
 @click.command()
 @archive_option
 @click.option("--repair", is_flag=True,
-              help="Cut torn files after their last complete record (the tail is kept as NAME.torn) and close them.")
+              help="Mend what a killed crawl leaves: cut an open file after its last complete record (the tail "
+                   "is kept as NAME.torn), close it, write missing manifests. Damaged records are only reported.")
 def verify(archive: Path, repair: bool) -> None:
     """Check the integrity of the WARC files and of the index against them.
 
@@ -24,10 +25,9 @@ def verify(archive: Path, repair: bool) -> None:
         nianbao verify --archive ./archive
         nianbao verify --archive ./archive --repair     # after a crawl was killed
     """
-    from archive.warc.reader import warc_files
-    from archive.warc.verify import repair_warc, verify_warc
-
     from archive.lock import live_lock_holder
+    from archive.warc.reader import warc_files
+    from archive.warc.verify import repair_warc, repairable, verify_warc
 
     holder = live_lock_holder(archive)
     if holder and repair:
@@ -41,14 +41,13 @@ def verify(archive: Path, repair: bool) -> None:
     for path in files:
         check = verify_warc(path)
         records += check.records
-        if check.ok and path.name.endswith(".open") and not repair:
+        if repair and repairable(check) and (not check.ok or path.name.endswith(".open")):
+            fixed = repair_warc(path)
+            click.echo(f"repaired {path.name} → {fixed.name} ({check.records} complete records kept)")
+            continue
+        if check.ok and path.name.endswith(".open"):
             problems.append(f"{path.name}: not closed (a crawl was interrupted or is running)")
-        if not check.ok or (repair and path.name.endswith(".open")):
-            if repair:
-                fixed = repair_warc(path)
-                click.echo(f"repaired {path.name} → {fixed.name} ({check.records} complete records kept)")
-                continue
-            problems.extend(check.problems)
+        problems.extend(check.problems)
     problems += _check_index(archive, {p.name.removesuffix(".open") for p in warc_files(archive)})
     click.echo(f"{len(files)} WARC files, {records} records checked")
     for problem in problems:
