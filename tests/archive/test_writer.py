@@ -156,3 +156,56 @@ def test_non_ascii_header_bytes_are_stored_as_sent(tmp_path: Path) -> None:
     with writer.files[0].open("rb") as stream:
         response = next(r for r in ArchiveIterator(stream, check_digests="raise") if r.rec_type == "response")
     assert response.http_headers.get_header("Content-Disposition") == utf8_name.decode()
+
+
+def _worker_writes(directory: str, start: object, exchanges: int, max_size: int) -> None:
+    """One crawl worker process: waits for the others, then writes `exchanges` exchanges."""
+    start.wait(30)  # type: ignore[attr-defined]
+    writer = WarcWriter(Path(directory), max_size=max_size, warcinfo={"software": "test"})  # worker: host-pid
+    for i in range(exchanges):
+        exchange = _exchange(i)
+        exchange.url += f"&worker={writer.worker}"
+        writer.write(writer.exchange_records(exchange, {"seed": "http://127.0.0.1:8000/", "role": "report"}))
+    writer.close()
+
+
+def test_worker_processes_share_one_archive_without_clashing(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from archive.warc.reader import iter_captures
+    from archive.warc.verify import verify_warc
+
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    exchanges, max_size = 60, 12_000
+    workers = [context.Process(target=_worker_writes, args=(str(tmp_path), start, exchanges, max_size))
+               for _ in range(3)]
+    for process in workers:
+        process.start()
+    start.set()  # all three write at once, into the same folder
+    for process in workers:
+        process.join(60)
+        assert process.exitcode == 0
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert not list(tmp_path.glob("*.open"))
+    names = [re.fullmatch(r"nianbao-(\d{17})-(\d{5})-(.+-(\d+))\.warc\.gz", f.name) for f in files]
+    assert all(names), [f.name for f in files]
+    by_worker: dict[str, list[tuple[int, Path]]] = {}
+    for match, path in zip(names, files, strict=True):
+        assert match is not None
+        by_worker.setdefault(match.group(3), []).append((int(match.group(2)), path))
+    assert {int(w.rsplit("-", 1)[1]) for w in by_worker} == {p.pid for p in workers}
+    for worker, serials in by_worker.items():
+        serials.sort()
+        assert [s for s, _ in serials] == list(range(1, len(serials) + 1)) and len(serials) >= 3, worker  # rotated
+        for _serial, path in serials[:-1]:
+            assert path.stat().st_size >= max_size  # closed only once past the limit, at an exchange boundary
+        urls = set()
+        for _serial, path in serials:
+            check = verify_warc(path)
+            assert check.ok, check.problems  # manifest, digests, whole members
+            with path.open("rb") as stream:
+                first = next(iter(ArchiveIterator(stream)))
+                assert first.rec_type == "warcinfo" and first.rec_headers.get_header("WARC-Filename") == path.name
+            urls |= {c.url for c in iter_captures(path)}
+        assert len(urls) == exchanges and all(url.endswith(f"worker={worker}") for url in urls)

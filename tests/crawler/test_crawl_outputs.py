@@ -1,9 +1,11 @@
-"""The crawl log of a real crawl: one Heritrix-style line per fetch, answered or not.
+"""What a real crawl leaves besides the records themselves: the crawl log and the WARC files' framing.
 
 A loopback portal whose report column holds a report that answers, one that hangs past the download
 timeout, one whose connection drops mid-body, one robots.txt forbids and one reached through a 301; a
-second seed points at a closed port. Every WARC response has its line (status, size, digest, time); every
-fetch without an answer has a line with Heritrix's negative fetch-status code.
+second seed points at a closed port. Every WARC response has its crawl-log line (status, size, digest,
+time); every fetch without an answer has a line with Heritrix's negative fetch-status code. The crawl
+runs with a small NIANBAO_WARC_MAX_SIZE, an operator and a contact: files rotate, each opens with a
+warcinfo record that says who crawled, with what and how.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from archive.warc.reader import iter_captures, warc_files
 pytestmark = pytest.mark.e2e
 
 HANG_SECONDS = 4
+MAX_SIZE = 2500
+OPERATOR = "某大学政府透明度研究中心"
 
 
 def _page(title: str, body: str) -> bytes:
@@ -124,7 +128,8 @@ def crawl(portal: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     done = subprocess.run(
         [sys.executable, "-m", "crawler.cli", "crawl", "--seeds", str(seeds), "--archive", str(archive),
          "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_TIMEOUT=1",
-         "-s", "RETRY_TIMES=1", "-s", "NIANBAO_RETRY_BACKOFF=0.1"],
+         "-s", "RETRY_TIMES=1", "-s", "NIANBAO_RETRY_BACKOFF=0.1", "-s", f"NIANBAO_WARC_MAX_SIZE={MAX_SIZE}",
+         "-s", f"NIANBAO_OPERATOR={OPERATOR}", "-s", "NIANBAO_CONTACT_URL=mailto:archive@example.org"],
         capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
     return archive, portal, dead
@@ -179,3 +184,37 @@ def test_fetches_without_an_answer_are_logged_with_heritrix_codes(crawl: tuple[P
     # Nothing that failed reached the WARC as if it had answered.
     captured = {c.url for path in warc_files(archive) for c in iter_captures(path)}
     assert not captured & set(failed) - {portal + "/robots.txt"}
+
+
+def test_files_rotate_and_each_opens_with_warcinfo(crawl: tuple[Path, str, str]) -> None:
+    import json
+    import re
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    from crawler import __version__
+
+    archive, _portal, _dead = crawl
+    files = warc_files(archive)
+    assert len(files) >= 3 and not [f for f in files if f.name.endswith(".open")]
+    run_ids = set()
+    for number, path in enumerate(files, start=1):
+        match = re.fullmatch(r"nianbao-\d{17}-(\d{5})-.+-\d+\.warc\.gz", path.name)
+        assert match and int(match.group(1)) == number, path.name
+        if number < len(files):
+            assert path.stat().st_size >= MAX_SIZE
+        assert path.with_name(path.name + ".manifest.json").exists()
+        with path.open("rb") as stream:
+            records = iter(ArchiveIterator(stream))
+            info = next(records)
+            assert info.rec_type == "warcinfo" and info.rec_headers.get_header("WARC-Filename") == path.name
+            assert info.rec_headers.get_header("Content-Type") == "application/warc-fields"
+            fields = dict(line.split(": ", 1) for line in info.content_stream().read().decode().splitlines())
+            assert all(r.rec_type != "warcinfo" for r in records)  # one per file, first
+        assert fields["software"].startswith(f"nianbao/{__version__} ")
+        assert fields["operator"] == OPERATOR and fields["contact"] == "mailto:archive@example.org"
+        assert fields["format"] == "WARC File Format 1.1" and fields["robots"] == "obey"
+        settings = json.loads(fields["nianbao-settings"])
+        assert settings["NIANBAO_WARC_MAX_SIZE"] in (MAX_SIZE, str(MAX_SIZE))
+        run_ids.add(fields["isPartOf"])
+    assert len(run_ids) == 1
