@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["crawl", "warc", "extract", "index"]
+BENCHES = ["crawl", "warc", "records", "extract", "index"]
 
 
 def main(argv: list[str]) -> int:

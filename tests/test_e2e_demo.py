@@ -300,14 +300,16 @@ def test_closed_files_have_manifests_and_records_read_by_offset(crawled: tuple[D
         manifest = json.loads(path.with_name(path.name + ".manifest.json").read_text(encoding="utf-8"))
         assert manifest["bytes"] == path.stat().st_size and manifest["records"] > 100
     with sqlite3.connect(archive / "index.db") as conn:
-        rows = conn.execute("select url, warc_file, warc_offset, payload_digest from captures "
+        rows = conn.execute("select url, warc_file, warc_offset, warc_length, payload_digest from captures "
                             "where record_type = 'response' and status = 200 limit 50").fetchall()
     from archive.warc.writer import sha1_digest
 
     assert len(rows) >= 40
-    for url, warc_file, offset, digest in rows:
-        got_url, _headers, payload = read_record(archive / "warc" / warc_file, offset)
-        assert got_url == url and sha1_digest(payload) == digest
+    for url, warc_file, offset, length, digest in rows:
+        assert length > 0
+        for bounded in (length, 0):  # one read of exactly the record's member, or from the offset on
+            got_url, _headers, payload = read_record(archive / "warc" / warc_file, offset, bounded)
+            assert got_url == url and sha1_digest(payload) == digest
 
 
 def test_index_kept_current_during_the_crawl(tmp_path: Path) -> None:

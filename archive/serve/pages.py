@@ -121,7 +121,7 @@ def _capture(db: Path, archive: Path, capture_id: int) -> tuple[sqlite3.Row | No
     path = archive / "warc" / row["warc_file"]
     if not path.exists():
         path = path.with_name(path.name + ".open")
-    url, headers, payload = read_record(path, row["warc_offset"])
+    url, headers, payload = read_record(path, row["warc_offset"], row["warc_length"] or 0)
     record = CaptureRecord(url=url, record_type=row["record_type"], record_id="", date=row["fetched_at"],
                            status=row["status"], headers=headers, payload=payload, warc_file=row["warc_file"],
                            offset=row["warc_offset"], length=row["warc_length"], payload_digest=row["payload_digest"])

@@ -6,6 +6,7 @@ reported, never raised.
 
 from __future__ import annotations
 
+import io
 import logging
 import zlib
 from collections.abc import Iterator
@@ -47,11 +48,15 @@ class CaptureRecord:
         return next((v for k, v in self.headers if k.lower() == lower), "")
 
 
-def read_record(path: Path, offset: int) -> tuple[str, list[tuple[str, str]], bytes]:
-    """(target URI, HTTP headers, payload as received) of the record at `offset`: one seek, one gzip member."""
+def read_record(path: Path, offset: int, length: int = 0) -> tuple[str, list[tuple[str, str]], bytes]:
+    """(target URI, HTTP headers, payload as received) of the record at `offset`.
+
+    With its `length` (the index keeps it), one bounded read of the record's gzip member; without it, the
+    member is read from `offset` on, block by block."""
     with path.open("rb") as stream:
         stream.seek(offset)
-        record = next(iter(ArchiveIterator(stream)))
+        source = io.BytesIO(stream.read(length)) if length > 0 else stream
+        record = next(iter(ArchiveIterator(source)))
         headers = list(record.http_headers.headers) if record.http_headers else []
         return record.rec_headers.get_header("WARC-Target-URI") or "", headers, record.raw_stream.read()
 
