@@ -3,9 +3,11 @@
 Writes `--exchanges` exchanges of pages sized like the portal samples (bench/site.py's `real` profile:
 ~62 KB articles, ~27 KB lists) into 100 MB WARC files, then times `read_record` on random captures
 (goal: well under a millisecond) and `iter_captures` over every file (what `nianbao index` reads).
+Then what a new crawl does first, finding each URL's latest payload to dedupe against: from the WARC
+files alone, and with the index current (`nianbao index` first; its time is printed too).
 Figures are with the files in the page cache, as after a crawl.
 
-    python -m bench.records [--exchanges 5000] [--reads 3000]
+    python -m bench.records [--exchanges 5000] [--reads 3000] [--no-index]
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--exchanges", type=int, default=5000)
     parser.add_argument("--reads", type=int, default=3000)
+    parser.add_argument("--no-index", dest="index", action="store_false", help="skip the crawl-start figures")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -83,6 +86,27 @@ def main(argv: list[str]) -> None:
             print(f"read one record by {label}: median {statistics.median(times):.0f} µs, "
                   f"p99 {times[int(len(times) * 0.99)]:.0f} µs, max {times[-1]:.0f} µs "
                   f"({args.reads} random reads; goal well under 1,000 µs)")
+        if args.index:
+            crawl_start(folder)
+
+
+def crawl_start(folder: Path) -> None:
+    """Seconds to find each URL's latest payload, without and with a current index."""
+    from archive.index.build import build_index
+    from archive.index.known import latest_payloads
+
+    start = time.perf_counter()
+    alone = latest_payloads(folder)
+    without = time.perf_counter() - start
+    start = time.perf_counter()
+    build_index(folder, progress=False)
+    indexing = time.perf_counter() - start
+    start = time.perf_counter()
+    with_index = latest_payloads(folder)
+    seconds = time.perf_counter() - start
+    assert with_index == alone
+    print(f"crawl start, latest payload of {len(alone)} URLs: from the WARCs alone {without:.2f} s, "
+          f"with the index current {seconds:.3f} s (indexing took {indexing:.1f} s, once)")
 
 
 if __name__ == "__main__":

@@ -19,11 +19,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from archive.index.known import latest_payloads
 from archive.lock import ArchiveLocked, acquire_lock, live_lock_holder, release_lock
 from archive.warc.reader import iter_captures, warc_files
 from crawler.seeds import Seed
 
-__all__ = ["run_crawl", "ArchiveLocked", "acquire_lock", "release_lock", "live_lock_holder"]
+__all__ = ["ArchiveLocked", "acquire_lock", "live_lock_holder", "release_lock", "run_crawl"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,25 +55,23 @@ def _validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
     return {url: (etag or "", last_modified or "") for url, etag, last_modified in rows if etag or last_modified}
 
 
-def _archived(archive: Path, run_ids: set[str] | None = None) -> tuple[dict[str, tuple[str, str]], dict[str, list[list[str]]]]:
-    """From the WARCs: url → (payload digest, date) of 200 responses, and, for the runs `run_ids`, the
-    report and attachment URLs they captured (a report with the files its archived copy links)."""
-    from archive.warc.reader import decode_payload
+def _captured_by(archive: Path, run_ids: set[str]) -> dict[str, list[list[str]]]:
+    """The report and attachment URLs the runs `run_ids` captured, each report with the files its archived
+    copy links (read from those runs' WARC files only: their warcinfo names the run)."""
+    from archive.warc.reader import decode_payload, warcinfo
     from crawler.spiders.reports import attachment_links
 
-    digests: dict[str, tuple[str, str]] = {}
     captured: dict[str, list[list[str]]] = {}
     for path in warc_files(archive):
+        if warcinfo(path).get("isPartOf") not in run_ids:
+            continue
         for capture in iter_captures(path):
-            if capture.status != 200 or capture.record_type != "response":
-                continue
-            digests[capture.url] = (capture.payload_digest, capture.date)
             role = capture.provenance.get("role")
-            if (run_ids is not None and capture.provenance.get("run_id") in run_ids
-                    and role in ("report", "candidate", "attachment")):
+            if (capture.status == 200 and capture.record_type == "response"
+                    and capture.provenance.get("run_id") in run_ids and role in ("report", "candidate", "attachment")):
                 captured[capture.url] = (attachment_links(decode_payload(capture), capture.header("Content-Type"),
                                                           capture.url) if role != "attachment" else [])
-    return digests, captured
+    return captured
 
 
 def _resume_chain(archive: Path, current: str) -> list[str]:
@@ -135,9 +134,9 @@ def run_crawl(*, seeds: list[Seed], seeds_path: Path, archive: Path, province: s
         settings.set("NIANBAO_MODE", mode, priority="cmdline")
         settings.set("LOG_FILE_APPEND", True, priority="cmdline")
         chain: list[str] = _resume_chain(archive, run_id) if resume else []
-        digests, captured = _archived(archive, set(chain) if resume else None)
-        settings.set("NIANBAO_KNOWN_DIGESTS", digests, priority="cmdline")
+        settings.set("NIANBAO_KNOWN_DIGESTS", latest_payloads(archive), priority="cmdline")
         if resume:
+            captured = _captured_by(archive, set(chain))
             logger.info("resuming runs %s: %d report/attachment URLs already captured", chain, len(captured))
             settings.set("NIANBAO_SKIP_URLS", captured, priority="cmdline")
             record["resumes"] = chain

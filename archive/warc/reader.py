@@ -17,7 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 
-__all__ = ["CaptureRecord", "iter_captures", "read_record", "warc_files", "decode_payload"]
+__all__ = ["CaptureRecord", "decode_payload", "iter_captures", "read_record", "warc_files", "warcinfo"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,18 @@ def read_record(path: Path, offset: int, length: int = 0) -> tuple[str, list[tup
         record = next(iter(ArchiveIterator(source)))
         headers = list(record.http_headers.headers) if record.http_headers else []
         return record.rec_headers.get_header("WARC-Target-URI") or "", headers, record.raw_stream.read()
+
+
+def warcinfo(path: Path) -> dict[str, str]:
+    """The fields of the file's warcinfo record (its first); {} when it has none or cannot be read."""
+    try:
+        with path.open("rb") as stream:
+            record = next(iter(ArchiveIterator(stream)), None)
+            if record is None or record.rec_type != "warcinfo":
+                return {}
+            return _warc_fields(record.content_stream().read())
+    except (ArchiveLoadFailed, EOFError, zlib.error, OSError, ValueError):
+        return {}
 
 
 def warc_files(archive: Path) -> list[Path]:
