@@ -225,10 +225,12 @@ class WarcCaptureMiddleware:
             ip_address=self._address(response.ip_address), fetched_at=warc_date())
         digest = sha1_digest(body)
         previous = self.known.get(request.url)
-        revisit = previous if (previous and previous[0] == digest and response.status == 200 and body) else None
+        # A revisit refers to the earlier capture of this URL: (its URI, its WARC-Date).
+        revisit = (request.url, previous[1]) if (previous and previous[0] == digest and response.status == 200
+                                                 and body) else None
         provenance = self._provenance(request)
         records = self.writer.exchange_records(exchange, provenance, revisit_of=revisit, body_digest=digest)
-        (name, offset, length), *_ = self.writer.write(records)
+        (name, offset, _length), *_ = self.writer.write(records)
         role = provenance.get("role", "")
         if response.status == 200 and body and role in ("report", "attachment"):
             self.counts["unchanged_documents" if revisit else "changed_documents" if previous else "new_documents"] += 1

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 HANG_SECONDS = 4
 MAX_SIZE = 2500
 OPERATOR = "某大学政府透明度研究中心"
+ETAG = '"5f1e-2023"'
 
 
 def _page(title: str, body: str) -> bytes:
@@ -63,7 +64,12 @@ class Portal(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
-        path = self.path
+        try:
+            self._answer(self.path)
+        except ConnectionError:  # the crawler gave up on a hung page: expected here
+            self.close_connection = True
+
+    def _answer(self, path: str) -> None:
         if path == "/robots.txt":
             self._send(200, b"User-agent: *\nDisallow: /zwgk/ndbg/2021.html\n", "text/plain")
         elif path == "/":
@@ -87,7 +93,15 @@ class Portal(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
-        elif path in ("/zwgk/ndbg/2023.html", "/zwgk/ndbg/2021.html", "/zwgk/ndbg/2019.html"):
+        elif path == "/zwgk/ndbg/2023.html":  # answers a conditional request with 304
+            if self.headers.get("If-None-Match") == ETAG:
+                self.send_response(304)
+                self.send_header("ETag", ETAG)
+                self.end_headers()
+            else:
+                self._send(200, _page("2023年政府信息公开工作年度报告", REPORT_BODY.format(year=2023)),
+                           extra=(("ETag", ETAG),))
+        elif path in ("/zwgk/ndbg/2021.html", "/zwgk/ndbg/2019.html"):
             year = int(path.rsplit("/", 1)[1][:4])
             self._send(200, _page(f"{year}年政府信息公开工作年度报告", REPORT_BODY.format(year=year)))
         else:
@@ -125,14 +139,18 @@ def crawl(portal: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
         writer.writerow(["某县人民政府", "某省", "某市", "某县", portal + "/", ""])
         writer.writerow(["某县应急管理局", "某省", "某市", "某县", dead, ""])
     archive = root / "archive"
+    _crawl(seeds, archive)
+    return archive, portal, dead
+
+
+def _crawl(seeds: Path, archive: Path, *extra: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "crawl", "--seeds", str(seeds), "--archive", str(archive),
+        [sys.executable, "-m", "crawler.cli", "crawl", "--seeds", str(seeds), "--archive", str(archive), *extra,
          "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_TIMEOUT=1",
          "-s", "RETRY_TIMES=1", "-s", "NIANBAO_RETRY_BACKOFF=0.1", "-s", f"NIANBAO_WARC_MAX_SIZE={MAX_SIZE}",
          "-s", f"NIANBAO_OPERATOR={OPERATOR}", "-s", "NIANBAO_CONTACT_URL=mailto:archive@example.org"],
         capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
-    return archive, portal, dead
 
 
 def _lines(archive: Path) -> list[list[str]]:
@@ -218,3 +236,45 @@ def test_files_rotate_and_each_opens_with_warcinfo(crawl: tuple[Path, str, str])
         assert settings["NIANBAO_WARC_MAX_SIZE"] in (MAX_SIZE, str(MAX_SIZE))
         run_ids.add(fields["isPartOf"])
     assert len(run_ids) == 1
+
+
+def test_second_crawl_stores_revisits_and_304s(portal: str, tmp_path: Path) -> None:
+    """Crawled twice: an unchanged page without validators becomes a revisit record pointing at the first
+    capture; the page with an ETag, asked conditionally (--incremental), answers 304, archived as received
+    and indexed as unchanged."""
+    import sqlite3
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.warc.writer import REVISIT_PROFILE
+
+    seeds = tmp_path / "seeds.csv"
+    seeds.write_text("agency,province,city,county,url,kind\n某县人民政府,某省,某市,某县," + portal + "/,\n",
+                     encoding="utf-8")
+    archive = tmp_path / "archive"
+    _crawl(seeds, archive)
+    first_files = set(warc_files(archive))
+    first = {c.url: c for path in first_files for c in iter_captures(path) if c.status == 200}
+    _crawl(seeds, archive, "--incremental")
+    second = {c.url: c for path in warc_files(archive) if path not in first_files for c in iter_captures(path)}
+    report = portal + "/zwgk/ndbg/2019.html"
+    revisit = second[report]
+    assert revisit.record_type == "revisit" and revisit.payload == b""
+    assert revisit.payload_digest == first[report].payload_digest
+    assert (revisit.refers_to_uri, revisit.refers_to_date) == (report, first[report].date)
+    with (archive / "warc" / revisit.warc_file).open("rb") as stream:
+        stream.seek(revisit.offset)
+        record = next(iter(ArchiveIterator(stream)))
+        assert record.rec_headers.get_header("WARC-Profile") == REVISIT_PROFILE
+        assert record.http_headers.get_statuscode() == "200"  # the headers of this answer, kept
+    conditional = second[portal + "/zwgk/ndbg/2023.html"]
+    assert conditional.record_type == "response" and conditional.status == 304
+    assert conditional.header("ETag") == ETAG
+    with sqlite3.connect(archive / "index.db") as conn:
+        unchanged = dict(conn.execute("select url, unchanged from captures where run_id = ? ",
+                                      (revisit.provenance["run_id"],)))
+    assert unchanged[report] == 1 and unchanged[portal + "/zwgk/ndbg/2023.html"] == 1
+    assert unchanged[portal + "/zwgk/ndbg/"] == 1  # the list did not change either: a revisit too
+    [log] = [p for p in (archive / "logs").glob("crawl-*.log") if revisit.provenance["run_id"] in p.name]
+    line = next(row.split() for row in log.read_text(encoding="utf-8").splitlines() if f" {report} " in row)
+    assert line[9] == "revisit" and line[8] == first[report].payload_digest

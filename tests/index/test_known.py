@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import archive.index.known as known
+from archive.index import known
 from archive.index.build import build_index
 from archive.warc.reader import iter_captures, warc_files
 from archive.warc.writer import Exchange, WarcWriter
@@ -32,9 +32,9 @@ def _from_warcs_alone(archive: Path) -> dict[str, tuple[str, str]]:
     latest: dict[str, tuple[str, str]] = {}
     for path in warc_files(archive):
         for capture in iter_captures(path):
-            if capture.status == 200 and capture.record_type == "response":
-                if capture.url not in latest or capture.date >= latest[capture.url][1]:
-                    latest[capture.url] = (capture.payload_digest, capture.date)
+            newer = capture.url not in latest or capture.date >= latest[capture.url][1]
+            if capture.status == 200 and capture.record_type == "response" and newer:
+                latest[capture.url] = (capture.payload_digest, capture.date)
     return latest
 
 
