@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import os
 import socket
 import subprocess
@@ -30,9 +31,10 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, byt
     archive = tmp_path_factory.mktemp("replay") / "archive"
     with DemoPortals() as portals:
         seeds = portals.seeds_csv(archive.parent / "seeds.csv")
-        subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--seeds", str(seeds), "--archive", str(archive),
-                        "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NIANBAO_MAX_LIST_PAGES=5"],
-                       check=True, capture_output=True, timeout=300)
+        for _run in range(2):  # crawled twice: the second run stores unchanged pages as revisit records
+            subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--seeds", str(seeds), "--archive",
+                            str(archive), "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+                            "-s", "NIANBAO_MAX_LIST_PAGES=5"], check=True, capture_output=True, timeout=300)
         docs = portals.manifest()["documents"]
         report = next(d for d in docs if d["site"] == "trs" and d["role"] == "report" and d["kind"] == "html"
                       and not d["robots_disallowed"])
@@ -66,6 +68,16 @@ def test_pywb_replays_what_the_server_sent(crawl: tuple[Path, dict[str, bytes], 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/2026mp_/{report_url}", timeout=20) as answer:
             page = answer.read()
             assert answer.status == 200 and "政府信息公开工作年度报告".encode("gbk") in page
+        # The second run's revisit records replay as the payload they refer to.
+        revisits = [c for path in warc_files(archive) for c in iter_captures(path)
+                    if c.record_type == "revisit" and c.url in served]
+        assert {c.url for c in revisits} == set(served)
+        for capture in revisits:
+            stamp = "".join(ch for ch in capture.date if ch.isdigit())[:14]
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/{stamp}id_/{capture.url}", timeout=20) as answer:
+                assert answer.read() == served[capture.url], capture.url
+                replayed = email.utils.parsedate_to_datetime(answer.headers["Memento-Datetime"])
+                assert replayed.strftime("%Y%m%d%H%M%S") == stamp  # the revisit itself, not the first capture
     finally:
         server.terminate()
         server.wait(timeout=10)
