@@ -64,10 +64,12 @@ def pack_wacz(archive: Path, output: Path, title: str = "") -> Path:
     resources: list[dict[str, object]] = []
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w") as wacz:
-        for path in files:
-            data = path.read_bytes()
-            wacz.writestr(f"archive/{path.name}", data, compress_type=zipfile.ZIP_STORED)
-            resources.append({"name": path.name, "path": f"archive/{path.name}", "hash": _sha256(data), "bytes": len(data)})
+        for path in files:  # streamed: a WARC file may be a gigabyte
+            wacz.write(path, f"archive/{path.name}", compress_type=zipfile.ZIP_STORED)
+            with path.open("rb") as handle:
+                digest = "sha256:" + hashlib.file_digest(handle, "sha256").hexdigest()
+            resources.append({"name": path.name, "path": f"archive/{path.name}", "hash": digest,
+                              "bytes": path.stat().st_size})
         for name, data in (("indexes/index.cdx", ("\n".join(cdxj_lines(archive)) + "\n").encode()),
                            ("pages/pages.jsonl", "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pages).encode())):
             wacz.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)

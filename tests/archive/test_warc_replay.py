@@ -93,3 +93,13 @@ def test_pack_gives_a_valid_wacz(crawl: tuple[Path, dict[str, bytes], dict[str, 
     assert done.returncode == 0 and "valid" in done.stdout, done.stdout + done.stderr
     urls = {c.url for path in warc_files(archive) for c in iter_captures(path)}
     assert set(served) <= urls
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(target) as package:
+        header, *pages = [json.loads(line) for line in package.read("pages/pages.jsonl").decode().splitlines()]
+        names = set(package.namelist())
+    assert header["format"] == "json-pages-1.0" and {f"archive/{p.name}" for p in warc_files(archive)} <= names
+    listed = {page["url"] for page in pages}
+    assert set(served) <= listed  # the report and its attachment are entry points in ReplayWeb.page
+    assert all(page["ts"] and page["id"] for page in pages)
