@@ -85,7 +85,7 @@ def fetch_status(exception: BaseException) -> int | None:
     return RUNTIME_ERROR
 
 
-def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes, protocol: str,
+def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes, wire: str,
                                status: int) -> list[tuple[str, str]]:
     """Headers consistent with the body we have: transport framing declared, Content-Length corrected.
 
@@ -109,7 +109,7 @@ def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes, prot
         else:
             out.append((name, value))
     if not has_length:
-        if protocol == "HTTP/1.1" and status not in (204, 304) and not any(
+        if wire == "http/1.1" and status not in (204, 304) and not any(
                 n == "X-Archive-Orig-Transfer-Encoding" for n, _ in out):
             out.append(("X-Archive-Orig-Transfer-Encoding", "chunked"))
         out.append(("Content-Length", str(len(body))))
@@ -213,15 +213,16 @@ class WarcCaptureMiddleware:
         if not dict.__contains__(request.headers, b"Host"):  # Twisted adds it when sending; Headers keys are Title-Case
             request_headers.insert(0, ("Host", parts.netloc))
         body = response.body
-        protocol = (response.protocol or "HTTP/1.1").upper() if hasattr(response, "protocol") else "HTTP/1.1"
-        if not protocol.startswith("HTTP/"):
-            protocol = "HTTP/1.1"
+        wire = (getattr(response, "protocol", None) or "HTTP/1.1").lower()  # "http/1.1", "http/1.0", "h2"
+        # The record's status line is HTTP/1.x whatever the wire spoke (as Browsertrix writes h2 answers);
+        # WARC-Protocol says what it was.
+        protocol = wire.upper() if wire.startswith("http/1") else "HTTP/1.1"
         reason = _REASONS.get(response.status, "")
         exchange = Exchange(
             url=request.url, method=request.method, request_target=target, request_headers=request_headers,
             request_body=request.body or b"", status=response.status, reason=reason, protocol=protocol,
-            response_headers=_declare_transport_changes(_pairs(response.headers), body, protocol, response.status),
-            body=body,
+            response_headers=_declare_transport_changes(_pairs(response.headers), body, wire, response.status),
+            body=body, wire_protocol=wire,
             ip_address=self._address(response.ip_address), fetched_at=warc_date())
         digest = sha1_digest(body)
         previous = self.known.get(request.url)

@@ -139,11 +139,15 @@ def test_request_records_carry_the_request_line(crawled: tuple[DemoPortals, Path
 
     _portals, archive, _run = crawled
     lines = []
+    protocols = set()
     for path in warc_files(archive):
         with path.open("rb") as stream:
             for record in ArchiveIterator(stream):
                 if record.rec_type == "request":
                     lines.append(record.http_headers.protocol + " " + record.http_headers.statusline)
+                if record.rec_type in ("request", "response", "revisit"):
+                    protocols.add(record.rec_headers.get_header("WARC-Protocol"))
+    assert protocols == {"http/1.1"}  # what the connection spoke, declared on every exchange record
     post = [line for line in lines if line.startswith("POST ")]
     assert post and "startrecord=4&endrecord=8&perpage=3" in post[0]
     assert all(" HTTP/1.1" in line for line in lines)

@@ -108,6 +108,7 @@ class Exchange:
     body: bytes  # as received: still Content-Encoded, de-chunked by the transport
     ip_address: str = ""
     fetched_at: str = ""  # WARC date
+    wire_protocol: str = ""  # as spoken on the connection (ALPN id: "http/1.1", "h2"), for WARC-Protocol
 
 
 class WarcWriter:
@@ -245,6 +246,8 @@ class WarcWriter:
         response_headers = _http_headers(f"{exchange.protocol} {exchange.status} {exchange.reason}".strip(),
                                          exchange.response_headers)
         address = [("WARC-IP-Address", exchange.ip_address)] if exchange.ip_address else []
+        if exchange.wire_protocol:
+            address.append(("WARC-Protocol", exchange.wire_protocol))
         payload_digest = body_digest or sha1_digest(exchange.body)
         response_id = _record_id()
         if revisit_of:
