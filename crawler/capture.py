@@ -49,6 +49,7 @@ from archive.warc.crawllog import (
 from archive.warc.writer import Exchange, WarcWriter, sha1_digest, warc_date
 from crawler import __version__
 from crawler.run import new_run_id
+from crawler.transport import connection_headers_kept
 
 __all__ = ["WarcCaptureMiddleware"]
 
@@ -86,12 +87,13 @@ def fetch_status(exception: BaseException) -> int | None:
 
 
 def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes, wire: str,
-                               status: int) -> list[tuple[str, str]]:
+                               status: int, framing_known: bool = True) -> list[tuple[str, str]]:
     """Headers consistent with the body we have: transport framing declared, Content-Length corrected.
 
-    Twisted keeps connection-control headers (Transfer-Encoding, Content-Length) to itself; Scrapy rebuilds
-    Content-Length only for fixed-length bodies. So a missing Content-Length on an HTTP/1.1 answer with a
-    body means the transport de-chunked it: declared as `X-Archive-Orig-Transfer-Encoding: chunked`.
+    With `crawler.transport`'s handler the response keeps the Transfer-Encoding it came with: a chunked
+    body, which the transport de-chunked, is declared `X-Archive-Orig-Transfer-Encoding: chunked` with a
+    Content-Length added. Without it (`framing_known` false), Twisted has kept the framing headers to
+    itself, and a missing Content-Length on an HTTP/1.1 answer is taken to mean chunked.
     """
     out: list[tuple[str, str]] = []
     has_length = False
@@ -108,10 +110,11 @@ def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes, wire
                 out.append((name, value))
         else:
             out.append((name, value))
-    if not has_length:
-        if wire == "http/1.1" and status not in (204, 304) and not any(
-                n == "X-Archive-Orig-Transfer-Encoding" for n, _ in out):
-            out.append(("X-Archive-Orig-Transfer-Encoding", "chunked"))
+    dechunked = any(n == "X-Archive-Orig-Transfer-Encoding" for n, _ in out)
+    if not has_length and not dechunked and not framing_known and wire == "http/1.1" and status not in (204, 304):
+        out.append(("X-Archive-Orig-Transfer-Encoding", "chunked"))
+        dechunked = True
+    if not has_length and (dechunked or not framing_known):
         out.append(("Content-Length", str(len(body))))
     return out
 
@@ -221,7 +224,8 @@ class WarcCaptureMiddleware:
         exchange = Exchange(
             url=request.url, method=request.method, request_target=target, request_headers=request_headers,
             request_body=request.body or b"", status=response.status, reason=reason, protocol=protocol,
-            response_headers=_declare_transport_changes(_pairs(response.headers), body, wire, response.status),
+            response_headers=_declare_transport_changes(_pairs(response.headers), body, wire, response.status,
+                                                        framing_known=connection_headers_kept()),
             body=body, wire_protocol=wire,
             ip_address=self._address(response.ip_address), fetched_at=warc_date())
         digest = sha1_digest(body)

@@ -56,6 +56,9 @@ ITEM_PIPELINES: dict[str, int] = {}
 # --- WARC capture (issue 4) -------------------------------------------------------------------
 # Next to the downloader: sees bodies before decompression (590), every redirect (600) and retry (550).
 DOWNLOADER_MIDDLEWARES["crawler.capture.WarcCaptureMiddleware"] = 990
+# Scrapy's HTTP/1.1 handler, but responses keep Connection, Keep-Alive, Transfer-Encoding as received.
+DOWNLOAD_HANDLERS = {"http": "crawler.transport.ConnectionHeadersHandler",
+                     "https": "crawler.transport.ConnectionHeadersHandler"}
 
 # --- index (issue 6) --------------------------------------------------------------------------
 EXTENSIONS["crawler.live_index.LiveIndex"] = 510  # index updates in a child process while crawling

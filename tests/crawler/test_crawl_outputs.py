@@ -47,6 +47,10 @@ LIST = "".join(f'<li><a href="{href}">{year}年政府信息公开工作年度报
                                   (2019, "/old/2019.html")])
 
 
+HOME = _page("某县人民政府", '<a href="/zwgk/">政府信息公开</a>')
+COLUMN = _page("政府信息公开", '<a href="/zwgk/ndbg/">政府信息公开年报</a>')
+
+
 class Portal(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -72,12 +76,25 @@ class Portal(BaseHTTPRequestHandler):
     def _answer(self, path: str) -> None:
         if path == "/robots.txt":
             self._send(200, b"User-agent: *\nDisallow: /zwgk/ndbg/2021.html\n", "text/plain")
-        elif path == "/":
-            self._send(200, _page("某县人民政府", '<a href="/zwgk/">政府信息公开</a>'))
-        elif path == "/zwgk/":
-            self._send(200, _page("政府信息公开", '<a href="/zwgk/ndbg/">政府信息公开年报</a>'))
-        elif path == "/zwgk/ndbg/":
-            self._send(200, _page("政府信息公开年报", f"<ul>{LIST}</ul>"))
+        elif path == "/":  # as nginx answers
+            self._send(200, HOME, extra=(("Connection", "keep-alive"), ("Keep-Alive", "timeout=5, max=100")))
+        elif path == "/zwgk/":  # an old server: no length, the body ends when the connection closes
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(COLUMN)
+            self.close_connection = True
+        elif path == "/zwgk/ndbg/":  # chunked
+            body = _page("政府信息公开年报", f"<ul>{LIST}</ul>")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 300):
+                piece = body[start:start + 300]
+                self.wfile.write(f"{len(piece):X}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
         elif path == "/old/2019.html":
             self._send(301, b"", extra=(("Location", "/zwgk/ndbg/2019.html"),))
         elif path == "/zwgk/ndbg/2022.html":
@@ -278,3 +295,18 @@ def test_second_crawl_stores_revisits_and_304s(portal: str, tmp_path: Path) -> N
     [log] = [p for p in (archive / "logs").glob("crawl-*.log") if revisit.provenance["run_id"] in p.name]
     line = next(row.split() for row in log.read_text(encoding="utf-8").splitlines() if f" {report} " in row)
     assert line[9] == "revisit" and line[8] == first[report].payload_digest
+
+
+def test_connection_headers_and_framing_as_received(crawl: tuple[Path, str, str]) -> None:
+    """Headers Twisted keeps to itself are stored; framing is declared only where the body was re-framed."""
+    archive, portal, _dead = crawl
+    captures = {c.url: c for path in warc_files(archive) for c in iter_captures(path)}
+    home = captures[portal + "/"]
+    assert (home.header("Connection"), home.header("Keep-Alive")) == ("keep-alive", "timeout=5, max=100")
+    assert home.header("Content-Length") == str(len(HOME)) and home.payload == HOME
+    column = captures[portal + "/zwgk/"]  # delimited by the connection closing: nothing to declare
+    assert column.payload == COLUMN and column.header("Connection") == "close"
+    assert not column.header("Content-Length") and not column.header("X-Archive-Orig-Transfer-Encoding")
+    listing = captures[portal + "/zwgk/ndbg/"]  # chunked on the wire, stored de-chunked: declared
+    assert listing.header("X-Archive-Orig-Transfer-Encoding") == "chunked"
+    assert int(listing.header("Content-Length")) == len(listing.payload) and not listing.header("Transfer-Encoding")
