@@ -189,21 +189,11 @@ class WarcCaptureMiddleware:
         if status is None:
             return
         try:
-            self._log_failure(request, exception, status)
+            # robots.txt stops a request before it is sent: no duration
+            self._log(request, self._provenance(request), status=status, size=None, content_type="", digest="",
+                      note=f"err={type(exception).__name__}", timed=status != ROBOTS_PRECLUDED)
         except Exception:  # logging must never kill the crawl either
             logger.exception("could not log the failed fetch of %s", request.url)
-        return
-
-    def _log_failure(self, request: Request, exception: Exception, status: int) -> None:
-        provenance = self._provenance(request)
-        started = request.meta.get("nianbao_started")
-        tried = status != ROBOTS_PRECLUDED  # robots.txt stops a request before it is sent
-        attempt = provenance["retry_times"] + 1
-        self.crawl_log.write(status=status, size=None, url=request.url, hop_path=str(provenance.get("hop_path", "")),
-                             via=str(provenance.get("via", "")), content_type="",
-                             duration_ms=int((time.monotonic() - started) * 1000) if started and tried else 0,
-                             digest="", annotations=",".join([f"err={type(exception).__name__}",
-                                                             *([f"attempt={attempt}"] if attempt > 1 else [])]))
 
     def _archive(self, request: Request, response: Response) -> None:
         parts = urlparse_cached(request)  # parsed once already by the downloader
@@ -244,17 +234,22 @@ class WarcCaptureMiddleware:
         # Counted here, put in the stats at close: Scrapy's stats collector costs ~1 µs a call.
         self.counts["warc/revisits" if revisit else "warc/responses"] += 1
         self.counts["warc/records"] += len(records)
-        started = request.meta.get("nianbao_started")
-        attempt = provenance["retry_times"] + 1
-        self.crawl_log.write(status=response.status, size=len(body), url=request.url,
-                             hop_path=str(provenance.get("hop_path", "")), via=str(provenance.get("via", "")),
-                             content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"),
-                             duration_ms=int((time.monotonic() - started) * 1000) if started else 0,
-                             digest=digest, when=exchange.fetched_at,
-                             annotations=",".join([*(["revisit"] if revisit else []),
-                                                   *([f"attempt={attempt}"] if attempt > 1 else [])]))
+        self._log(request, provenance, status=response.status, size=len(body),
+                  content_type=(response.headers.get("Content-Type") or b"").decode("latin-1"), digest=digest,
+                  note="revisit" if revisit else "", when=exchange.fetched_at)
         if self.debug:  # a disabled logger.debug still builds its record: ~5% of archiving's cost
             logger.debug("archived %s %s in %s@%d", response.status, request.url, name, offset)
+
+    def _log(self, request: Request, provenance: dict[str, Any], *, status: int, size: int | None, content_type: str,
+             digest: str, note: str, when: str = "", timed: bool = True) -> None:
+        """One crawl-log line for this attempt at `request`; a retry is annotated `attempt=N`."""
+        started = request.meta.get("nianbao_started")
+        attempt = provenance["retry_times"] + 1
+        notes = [n for n in (note, f"attempt={attempt}" if attempt > 1 else "") if n]
+        self.crawl_log.write(status=status, size=size, url=request.url, hop_path=str(provenance.get("hop_path", "")),
+                             via=str(provenance.get("via", "")), content_type=content_type,
+                             duration_ms=int((time.monotonic() - started) * 1000) if started and timed else 0,
+                             digest=digest, annotations=",".join(notes), when=when)
 
     def _provenance(self, request: Request) -> dict[str, Any]:
         """The metadata record's fields: the spider's provenance, this run, the redirect hop, the retry count."""
