@@ -7,41 +7,12 @@ import hashlib
 import json
 import zipfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from archive.warc.cdxj import cdxj_lines
 from archive.warc.reader import iter_captures, warc_files
 from archive.warc.verify import verify_warc
 
-__all__ = ["pack_wacz", "surt", "cdxj_lines"]
-
-
-def surt(url: str) -> str:
-    """Sort-friendly URL key: `cn,gov,example)/path?query`."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    key = ",".join(reversed(host.split(".")))
-    if parts.port and parts.port not in (80, 443):
-        key += f":{parts.port}"
-    path = (parts.path or "/").lower()
-    return f"{key}){path}" + (f"?{parts.query.lower()}" if parts.query else "")
-
-
-def _timestamp(warc_date: str) -> str:
-    return "".join(ch for ch in warc_date if ch.isdigit())[:14]
-
-
-def cdxj_lines(archive: Path) -> list[str]:
-    """One CDXJ line per response/revisit record, sorted as replay tools expect."""
-    lines = []
-    for path in warc_files(archive):
-        for capture in iter_captures(path):
-            fields = {"url": capture.url, "mime": capture.header("Content-Type").split(";")[0].strip() or "unk",
-                      "status": str(capture.status), "digest": capture.payload_digest, "length": str(capture.length),
-                      "offset": str(capture.offset), "filename": capture.warc_file}
-            if capture.record_type == "revisit":
-                fields["mime"] = "warc/revisit"
-            lines.append(f"{surt(capture.url)} {_timestamp(capture.date)} {json.dumps(fields, ensure_ascii=False)}")
-    return sorted(lines)
+__all__ = ["pack_wacz"]
 
 
 def _sha256(data: bytes) -> str:

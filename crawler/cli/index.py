@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
+from archive.index.progress import ProgressSink
+
 from .common import archive_option
+
+
+def _terminal_bar(line: str, share: float, final: bool) -> None:
+    """Redraw one progress line on the terminal (stderr)."""
+    filled = int(30 * share)
+    sys.stderr.write(f"\r\033[Kindexing [{'#' * filled}{'.' * (30 - filled)}] {line}" + ("\n" if final else ""))
+    sys.stderr.flush()
 
 
 @click.command()
@@ -30,9 +40,11 @@ def index(archive: Path, workers: int | None, quiet: bool) -> None:
     if not (archive / "warc").is_dir():
         raise click.ClickException(f"{archive / 'warc'} does not exist: is {archive} an archive folder "
                                    "(run `nianbao crawl` or `nianbao demo` first)?")
-    report = build_index(archive, progress=not quiet, workers=workers or os.cpu_count())
+    progress: bool | ProgressSink = False if quiet else _terminal_bar if sys.stderr.isatty() else True
+    report = build_index(archive, progress=progress, workers=workers or os.cpu_count(),
+                         progress_every=0.2 if sys.stderr.isatty() else 10.0)
     click.echo(f"{archive / 'index.db'}: {report.files_indexed} WARC files indexed, {report.files_skipped} already "
                f"indexed; {report.captures} captures, {report.documents} documents, "
                f"{report.reextracted} re-extracted")
-    for error in report.errors or []:
+    for error in report.errors:
         click.echo(f"warning: {error}", err=True)

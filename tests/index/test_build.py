@@ -1,10 +1,10 @@
-"""`archive.index.build` pieces that a demo crawl does not reach: the per-document time limit."""
+"""Indexer pieces that a demo crawl does not reach: the per-document time limit."""
 
 from __future__ import annotations
 
 import time
 
-from archive.index.build import _extract_job
+from archive.index.extraction import ExtractJob, extract_job
 from tests.extract.pages import SEED1_TITLE, seed1_body, trs_page
 
 
@@ -15,25 +15,25 @@ def _big_page() -> bytes:
 
 
 def test_a_document_past_the_time_limit_is_indexed_as_timeout() -> None:
-    job = (_big_page(), [("Content-Type", "text/html; charset=gb2312")], "http://127.0.0.2/big.html", "安顺市生态环境局", "")
+    job = ExtractJob(_big_page(), [("Content-Type", "text/html; charset=gb2312")], "http://127.0.0.2/big.html",
+                     "安顺市生态环境局", "")
     started = time.perf_counter()
-    slow = _extract_job(job, time_limit=0.01)
+    slow = extract_job(job, time_limit=0.01)
     assert time.perf_counter() - started < 1.0
     assert slow.error == "timeout: extraction ran over 0.01 s"
     assert slow.kind == "html" and slow.text == "" and slow.url == "http://127.0.0.2/big.html"
-    whole = _extract_job(job, time_limit=120)
+    whole = extract_job(job, time_limit=120)
     assert whole.error == "" and "行政许可" in whole.text and whole.is_report
 
 
 def test_progress_counts_bytes_and_documents(caplog) -> None:  # type: ignore[no-untyped-def]
     import logging
 
-    from archive.index.build import _Progress
+    from archive.index.progress import IndexProgress, log_sink
 
-    progress = _Progress(True, 2_500_000)
-    progress.tty = False
+    progress = IndexProgress(log_sink, 2_500_000)
     progress._shown -= 60  # the last line was a minute ago
-    with caplog.at_level(logging.INFO, logger="archive.index.build"):
+    with caplog.at_level(logging.INFO, logger="archive.index.progress"):
         progress.advance(1_000_000, 120, "nianbao-20261127-00001-host-1.warc.gz")
         progress.advance(10, 1, "nianbao-20261127-00001-host-1.warc.gz")  # within 10 s: no second line
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("indexing:")]
