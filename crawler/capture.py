@@ -18,12 +18,14 @@ from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
     IgnoreRequest,
+    NotConfigured,
     ResponseDataLossError,
 )
 from scrapy.http import Response
@@ -48,8 +50,10 @@ from archive.warc.crawllog import (
 )
 from archive.warc.writer import Exchange, WarcWriter, sha1_digest, warc_date
 from crawler import __version__
-from crawler.run import new_run_id
-from crawler.transport import connection_headers_kept
+from crawler.plan import RunPlan, run_plan
+from crawler.settings.declared import setting
+from crawler.signals import warc_committed
+from crawler.transport import CONNECTION_HEADERS_KEPT
 
 __all__ = ["WarcCaptureMiddleware"]
 
@@ -122,57 +126,39 @@ def _declare_transport_changes(headers: list[tuple[str, str]], body: bytes, wire
 class WarcCaptureMiddleware:
     """Downloader middleware writing request, response (or revisit) and metadata records for each exchange."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        settings = crawler.settings
-        archive = settings.get("NIANBAO_ARCHIVE")
-        self.enabled = bool(archive) and settings.getbool("NIANBAO_WARC_ENABLED", True)
+    def __init__(self, crawler: Crawler, writer: WarcWriter, crawl_log: CrawlLog, plan: RunPlan) -> None:
         self.crawler = crawler
-        self.run_id = settings.get("NIANBAO_RUN_ID") or new_run_id()  # a plain `scrapy crawl` names its own run
-        self.known: dict[str, tuple[str, str]] = {}  # url → (payload digest, WARC-Date) already archived
-        self.debug = settings.get("LOG_LEVEL") in ("DEBUG", logging.DEBUG)
+        self.writer = writer
+        self.crawl_log = crawl_log
+        self.run_id = plan.run_id
+        self.known: dict[str, tuple[str, str]] = dict(plan.known_digests)  # url → (payload digest, WARC-Date)
+        self.debug = crawler.settings.get("LOG_LEVEL") in ("DEBUG", logging.DEBUG)
         self.counts = {"warc/records": 0, "warc/responses": 0, "warc/revisits": 0,
                        "new_documents": 0, "changed_documents": 0, "unchanged_documents": 0}
         self._addresses: dict[Any, str] = {}
-        if not self.enabled:
-            return
-        archive_path = Path(archive)
-        info = {
-            "software": f"nianbao/{__version__} (Scrapy, warcio)",
-            "format": "WARC File Format 1.1",
-            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-            "isPartOf": self.run_id,
-            "operator": settings.get("NIANBAO_OPERATOR", ""),
-            "http-header-user-agent": settings.get("USER_AGENT", ""),
-            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            "nianbao-run-id": self.run_id,
-            "nianbao-mode": settings.get("NIANBAO_MODE", "full"),
-            "nianbao-settings": json.dumps({k: settings.get(k) for k in (
-                "DOWNLOAD_DELAY", "CONCURRENT_REQUESTS_PER_DOMAIN", "ROBOTSTXT_OBEY", "DEPTH_LIMIT",
-                "NIANBAO_MAX_LIST_PAGES", "NIANBAO_WARC_MAX_SIZE")}, ensure_ascii=False, default=str),
-        }
-        contact = settings.get("NIANBAO_CONTACT_URL", "")
-        if contact:
-            info["contact"] = contact
-        self.writer = WarcWriter(archive_path / "warc", prefix=settings.get("NIANBAO_WARC_PREFIX", "nianbao"),
-                                 worker=settings.get("NIANBAO_WARC_WORKER", ""),
-                                 max_size=settings.getint("NIANBAO_WARC_MAX_SIZE", 1_000_000_000),
-                                 gzip_level=settings.getint("NIANBAO_WARC_GZIP_LEVEL", 1), warcinfo=info,
-                                 fsync=settings.getbool("NIANBAO_WARC_FSYNC", False),
-                                 fault_after_bytes=settings.getint("NIANBAO_FAULT_KILL_AFTER_BYTES", 0))
-        self.crawl_log = CrawlLog(archive_path / "logs" / f"crawl-{self.run_id}.log")
-        self.known.update(crawler.settings.getdict("NIANBAO_KNOWN_DIGESTS") or {})
-        crawler.signals.connect(self.close, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
-        return cls(crawler)
+        settings = crawler.settings
+        archive = setting(settings, "NIANBAO_ARCHIVE")
+        if not archive or not setting(settings, "NIANBAO_WARC_ENABLED"):
+            raise NotConfigured("no WARC capture (NIANBAO_ARCHIVE unset or NIANBAO_WARC_ENABLED off)")
+        plan = run_plan(crawler)
+        writer = WarcWriter(Path(archive) / "warc", prefix=setting(settings, "NIANBAO_WARC_PREFIX"),
+                            worker=setting(settings, "NIANBAO_WARC_WORKER"),
+                            max_size=setting(settings, "NIANBAO_WARC_MAX_SIZE"),
+                            gzip_level=setting(settings, "NIANBAO_WARC_GZIP_LEVEL"),
+                            warcinfo=_warcinfo(settings, plan), fsync=setting(settings, "NIANBAO_WARC_FSYNC"),
+                            fault_after_bytes=setting(settings, "NIANBAO_FAULT_KILL_AFTER_BYTES"))
+        middleware = cls(crawler, writer, CrawlLog(Path(archive) / "logs" / f"crawl-{plan.run_id}.log"), plan)
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        crawler.signals.connect(writer.committed, signal=warc_committed)
+        return middleware
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         request.meta["nianbao_started"] = time.monotonic()  # per attempt: a retry or redirect copies the meta
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
-        if not self.enabled:
-            return response
         try:
             self._archive(request, response)
         except Exception:  # archiving must never kill the crawl; the log names the URL
@@ -183,8 +169,6 @@ class WarcCaptureMiddleware:
     def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
         """A fetch without an HTTP answer (timeout, refused, dropped, robots.txt): one crawl-log line, then
         Scrapy's retry and the spider's errback carry on as before."""
-        if not self.enabled:
-            return
         status = fetch_status(exception)
         if status is None:
             return
@@ -215,7 +199,7 @@ class WarcCaptureMiddleware:
             url=request.url, method=request.method, request_target=target, request_headers=request_headers,
             request_body=request.body or b"", status=response.status, reason=reason, protocol=protocol,
             response_headers=_declare_transport_changes(_pairs(response.headers), body, wire, response.status,
-                                                        framing_known=connection_headers_kept()),
+                                                        framing_known=bool(request.meta.get(CONNECTION_HEADERS_KEPT))),
             body=body, wire_protocol=wire,
             ip_address=self._address(response.ip_address), fetched_at=warc_date())
         digest = sha1_digest(body)
@@ -273,9 +257,30 @@ class WarcCaptureMiddleware:
 
     def close(self, spider: Spider | None = None) -> None:
         """Close the WARC file (renamed from .open) and the crawl log."""
-        if self.enabled:
-            for name, count in self.counts.items():
-                if count:
-                    self.crawler.stats.set_value(f"nianbao/{name}", count)
-            self.writer.close()
-            self.crawl_log.close()
+        for name, count in self.counts.items():
+            if count:
+                self.crawler.stats.set_value(f"nianbao/{name}", count)
+        self.writer.close()
+        self.crawl_log.close()
+
+
+def _warcinfo(settings: BaseSettings, plan: RunPlan) -> dict[str, str]:
+    """The fields of each WARC file's warcinfo record: software, run, operator, politeness settings."""
+    info = {
+        "software": f"nianbao/{__version__} (Scrapy, warcio)",
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "isPartOf": plan.run_id,
+        "operator": setting(settings, "NIANBAO_OPERATOR"),
+        "http-header-user-agent": settings.get("USER_AGENT", ""),
+        "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        "nianbao-run-id": plan.run_id,
+        "nianbao-mode": plan.mode,
+        "nianbao-settings": json.dumps({k: settings.get(k) for k in (
+            "DOWNLOAD_DELAY", "CONCURRENT_REQUESTS_PER_DOMAIN", "ROBOTSTXT_OBEY", "DEPTH_LIMIT",
+            "NIANBAO_MAX_LIST_PAGES", "NIANBAO_WARC_MAX_SIZE")}, ensure_ascii=False, default=str),
+    }
+    contact = setting(settings, "NIANBAO_CONTACT_URL")
+    if contact:
+        info["contact"] = contact
+    return info

@@ -17,6 +17,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.settings.declared import setting
+
 __all__ = ["FreezeStartupHeap"]
 
 logger = logging.getLogger(__name__)
@@ -28,7 +30,7 @@ class FreezeStartupHeap:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FreezeStartupHeap:
-        if not crawler.settings.getbool("NIANBAO_GC_FREEZE", True):
+        if not setting(crawler.settings, "NIANBAO_GC_FREEZE"):
             raise NotConfigured("NIANBAO_GC_FREEZE is off")
         extension = cls()
         crawler.signals.connect(extension.engine_started, signal=signals.engine_started)

@@ -19,7 +19,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from archive.warc.writer import WarcWriter
+from crawler.settings.declared import setting
+from crawler.signals import warc_committed
 
 __all__ = ["LiveIndex"]
 
@@ -40,11 +41,11 @@ class LiveIndex:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LiveIndex:
         settings = crawler.settings
-        interval = settings.getfloat("NIANBAO_INDEX_INTERVAL", 60.0)
-        archive = settings.get("NIANBAO_ARCHIVE")
-        if interval <= 0 or not archive or not settings.getbool("NIANBAO_WARC_ENABLED", True):
+        interval = setting(settings, "NIANBAO_INDEX_INTERVAL")
+        archive = setting(settings, "NIANBAO_ARCHIVE")
+        if interval <= 0 or not archive or not setting(settings, "NIANBAO_WARC_ENABLED"):
             raise NotConfigured("live indexing is off (NIANBAO_INDEX_INTERVAL=0 or no archive)")
-        workers = settings.getint("NIANBAO_INDEX_WORKERS", 0) or max(1, (os.cpu_count() or 2) - 1)
+        workers = setting(settings, "NIANBAO_INDEX_WORKERS") or max(1, (os.cpu_count() or 2) - 1)
         extension = cls(crawler, archive, interval, workers)
         crawler.signals.connect(extension.opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.closed, signal=signals.spider_closed)
@@ -54,14 +55,13 @@ class LiveIndex:
         self._loop = task.LoopingCall(self.tick)
         self._loop.start(self.interval, now=False)
 
-    def _writer(self) -> WarcWriter | None:
-        engine = self.crawler.engine
-        middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
-        for middleware in middlewares:
-            writer = getattr(middleware, "writer", None)
-            if isinstance(writer, WarcWriter):
-                return writer
-        return None
+    def _committed(self) -> dict[str, int]:
+        """How far the crawl's open WARC files are written, as the capture middleware answers."""
+        committed: dict[str, int] = {}
+        for _receiver, answer in self.crawler.signals.send_catch_log(warc_committed):
+            if isinstance(answer, dict):
+                committed.update(answer)
+        return committed
 
     def tick(self) -> None:
         """Start an update unless one is still running."""
@@ -73,8 +73,7 @@ class LiveIndex:
         self.child = self._start(self.workers)
 
     def _start(self, workers: int) -> subprocess.Popen[bytes]:
-        writer = self._writer()
-        committed = writer.committed() if writer is not None else {}
+        committed = self._committed()
         command = [sys.executable, "-m", "archive.index.live", self.archive,
                    *(f"{name}={size}" for name, size in committed.items()), "--workers", str(workers)]
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL)

@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from .urls import is_private_host
+from crawler.settings.declared import setting
+from crawler.urls import is_private_host
 
 __all__ = ["PrivateAddressGuard", "RetryBackoff"]
 
@@ -27,7 +28,6 @@ class PrivateAddressGuard:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.allow_all = crawler.settings.getbool("NIANBAO_ALLOW_PRIVATE_ADDRESSES", False)
 
     def _seed_hosts(self) -> set[str]:
         spider = self.crawler.spider
@@ -36,11 +36,11 @@ class PrivateAddressGuard:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressGuard:
+        if setting(crawler.settings, "NIANBAO_ALLOW_PRIVATE_ADDRESSES"):
+            raise NotConfigured("NIANBAO_ALLOW_PRIVATE_ADDRESSES is on: private addresses allowed")
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if self.allow_all:
-            return None
         host = urlsplit(request.url).hostname or ""
         if not is_private_host(host):
             return None
@@ -69,12 +69,14 @@ class RetryBackoff:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryBackoff:
-        return cls(crawler.settings.getfloat("NIANBAO_RETRY_BACKOFF", 2.0),
-                   crawler.settings.getfloat("NIANBAO_RETRY_BACKOFF_MAX", 60.0))
+        base = setting(crawler.settings, "NIANBAO_RETRY_BACKOFF")
+        if base <= 0:
+            raise NotConfigured("NIANBAO_RETRY_BACKOFF is 0: retries are sent at once")
+        return cls(base, setting(crawler.settings, "NIANBAO_RETRY_BACKOFF_MAX"))
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         attempt = int(request.meta.get("retry_times", 0))
-        if attempt and self.base > 0:
+        if attempt:
             delay = min(self.cap, self.base * 2 ** (attempt - 1))
             logger.debug("retry %d of %s after %.1f s", attempt, request.url, delay)
             await asyncio.sleep(delay)

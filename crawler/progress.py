@@ -15,6 +15,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from crawler.settings.declared import setting
+
 __all__ = ["Progress"]
 
 logger = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ class Progress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
-        interval = crawler.settings.getfloat("NIANBAO_PROGRESS_INTERVAL", 5.0)
+        interval = setting(crawler.settings, "NIANBAO_PROGRESS_INTERVAL")
         extension = cls(crawler, interval)
         if interval > 0:
             crawler.signals.connect(extension.opened, signal=signals.spider_opened)

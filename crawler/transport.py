@@ -8,8 +8,13 @@ the connection closing. This handler puts them back on the response as received 
 headers: their place among them is not kept), so the capture middleware stores them and declares the
 one change it must make (the de-chunked body). Everything else is Scrapy's handler, unchanged.
 
-It reaches into two private Scrapy classes; should a Scrapy release change them, it logs a warning
-and works as Scrapy's own handler (the capture then infers the framing, as it did before).
+Why not the public API: Scrapy's handler exposes neither the parser nor a hook between Twisted's
+response and Scrapy's, so the headers can only be put back from a subclass of its (private) client
+protocol and factory. This module is the only place that touches them; `tests/crawler/test_transport.py`
+fails when a Scrapy release changes them. Then the handler logs a warning and works as Scrapy's own
+(the capture infers the framing, as it did before). A response that came through the keeping path has
+`request.meta[CONNECTION_HEADERS_KEPT]` set, so the capture knows a missing Transfer-Encoding means
+the body was not chunked.
 """
 
 from __future__ import annotations
@@ -18,13 +23,15 @@ import logging
 from typing import Any
 
 from scrapy.core.downloader.handlers import http11
+from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 
-__all__ = ["ConnectionHeadersHandler", "connection_headers_kept"]
+__all__ = ["CONNECTION_HEADERS_KEPT", "ConnectionHeadersHandler", "private_classes_found"]
 
 logger = logging.getLogger(__name__)
 
-_kept = False  # set once this process downloads through the handler below
+CONNECTION_HEADERS_KEPT = "nianbao_connection_headers_kept"
 
 _Protocol: Any = getattr(http11, "_LenientHTTP11ClientProtocol", None)
 _Factory: Any = getattr(http11, "_LenientHTTP11ClientFactory", None)
@@ -40,10 +47,9 @@ def _restore_connection_headers(response: Any, parser: Any) -> Any:
     return response
 
 
-def connection_headers_kept() -> bool:
-    """True when HTTP/1.1 responses in this process carry their connection headers (so a missing
-    Transfer-Encoding means the body was not chunked)."""
-    return _kept
+def private_classes_found() -> bool:
+    """Whether this Scrapy still has the two private classes the handler extends."""
+    return _Protocol is not None and _Factory is not None
 
 
 if _Protocol is not None and _Factory is not None:
@@ -66,11 +72,16 @@ class ConnectionHeadersHandler(http11.HTTP11DownloadHandler):  # type: ignore[mi
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        if _Protocol is None or _Factory is None or not hasattr(self, "_pool"):
+        self.keeps = private_classes_found() and hasattr(self, "_pool")
+        if not self.keeps:
             logger.warning("this Scrapy's HTTP/1.1 handler has changed: connection headers (Connection, "
                            "Transfer-Encoding, …) will be missing from the WARC records, and chunked framing "
                            "inferred")
             return
         self._pool._factory = _KeepingFactory
-        global _kept
-        _kept = True
+
+    async def download_request(self, request: Request) -> Response:
+        response: Response = await super().download_request(request)
+        if self.keeps:
+            request.meta[CONNECTION_HEADERS_KEPT] = True
+        return response

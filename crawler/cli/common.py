@@ -1,10 +1,8 @@
-"""Helpers shared by the subcommands: archive option, -s parsing, 'not available yet'."""
+"""Helpers shared by the subcommands: the archive option, -s parsing, the index check."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
-
 import click
 
 archive_option = click.option(
@@ -14,12 +12,6 @@ archive_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Archive folder (ARCHIVE/warc/*.warc.gz and ARCHIVE/index.db).",
 )
-
-
-def not_available(command: str, issue: int) -> NoReturn:
-    """Say in one line that `command` is not built yet and exit 2."""
-    click.echo(f"nianbao {command}: not available yet (issue #{issue} will add it)", err=True)
-    raise SystemExit(2)
 
 
 def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:

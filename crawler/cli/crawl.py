@@ -8,7 +8,7 @@ import click
 
 from crawler.seeds import SeedsError, load_seeds
 
-from .common import archive_option, not_available, parse_settings
+from .common import archive_option, parse_settings
 
 
 @click.command()
@@ -37,11 +37,11 @@ def crawl(seeds_path: Path, archive: Path, province: str | None, incremental: bo
         seeds = load_seeds(seeds_path, province)
     except SeedsError as exc:
         raise click.ClickException(str(exc)) from None
-    overrides = parse_settings(settings)
-    try:
-        from crawler.run import run_crawl  # type: ignore[attr-defined]
-    except ImportError:
-        not_available("crawl", 3)
-    code = run_crawl(seeds=seeds, seeds_path=seeds_path, archive=archive, province=province,
-                     incremental=incremental, resume=resume, overrides=overrides, loglevel=loglevel.upper())
-    raise SystemExit(code)
+    from crawler.run import CrawlRequest, run_crawl
+
+    outcome = run_crawl(CrawlRequest(seeds=seeds, seeds_path=seeds_path, archive=archive, province=province,
+                                     incremental=incremental, resume=resume, overrides=parse_settings(settings),
+                                     loglevel=loglevel.upper()))
+    for message in outcome.messages:
+        click.echo(message, err=True)
+    raise SystemExit(outcome.code)

@@ -1,3 +1,3 @@
-"""Default Scrapy settings for nianbao (`scrapy.cfg` points here). Profiles: base, test, prod."""
+"""Scrapy settings for nianbao (`scrapy.cfg` points here): the polite defaults of `base.py`."""
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from scrapy.settings import BaseSettings
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -18,19 +20,23 @@ class Setting:
 
 
 SETTINGS: list[Setting] = [
-    # --- foundation (issue 2) ---
+    # --- archive and identity ---
     Setting("NIANBAO_ARCHIVE", "", "Archive folder: WARCs go to ARCHIVE/warc/, the index to ARCHIVE/index.db."),
     Setting("NIANBAO_SEEDS", "", "Seeds CSV (agency,province,city,county,url[,kind]) read by the `reports` spider."),
     Setting("NIANBAO_PROVINCE", "", "Only crawl the seeds of this province (e.g. 广东省)."),
     Setting("NIANBAO_CONTACT_URL", "https://example.org/nianbao",
             "Contact URL put in the User-Agent and the warcinfo record."),
     Setting("NIANBAO_OPERATOR", "", "Operator named in the warcinfo record (person or organisation)."),
-    # --- crawler (issue 3) ---
+    Setting("NIANBAO_RUN_ID", "", "Run id of a plain `scrapy crawl reports` (empty: a new one; `nianbao crawl` "
+            "names its runs itself)."),
+    # --- crawler ---
     Setting("NIANBAO_INDEX_INTERVAL", 60.0,
             "Seconds between index updates during a crawl (in a child process); 0: index only when the crawl ends."),
     Setting("NIANBAO_INDEX_WORKERS", 0, "Extraction processes of the live index updates (0: every core but one)."),
-    Setting("NIANBAO_PROGRESS_INTERVAL", 5.0, "Seconds between progress log lines (a live line on a terminal); 0: off."),
-    Setting("NIANBAO_RETRY_BACKOFF", 2.0, "Seconds before the first retry of a timeout/5xx; doubles per attempt (0: off)."),
+    Setting("NIANBAO_PROGRESS_INTERVAL", 5.0,
+            "Seconds between progress log lines (a live line on a terminal); 0: off."),
+    Setting("NIANBAO_RETRY_BACKOFF", 2.0,
+            "Seconds before the first retry of a timeout/5xx; doubles per attempt (0: off)."),
     Setting("NIANBAO_RETRY_BACKOFF_MAX", 60.0, "Longest wait before a retry, in seconds."),
     Setting("NIANBAO_MAX_LIST_PAGES", 50, "Most pages fetched from one report list (pagination traps stop here)."),
     Setting("NIANBAO_MAX_NAV_DEPTH", 4, "Most navigation hops from the seed to a report column."),
@@ -39,7 +45,7 @@ SETTINGS: list[Setting] = [
     Setting("NIANBAO_ALLOW_PRIVATE_ADDRESSES", False,
             "Allow requests to private/loopback addresses even when the seed is public (off: refused, logged)."),
     Setting("NIANBAO_GC_FREEZE", True, "Freeze the start-up heap out of Python's full GC collections (~4% less CPU)."),
-    # --- WARC capture (issue 4) ---
+    # --- WARC capture ---
     Setting("NIANBAO_WARC_ENABLED", True, "Write every exchange to WARC (turn off only for benchmarks)."),
     Setting("NIANBAO_WARC_PREFIX", "nianbao", "First part of WARC file names."),
     Setting("NIANBAO_WARC_WORKER", "", "Worker part of WARC file names (default host-pid), unique per process."),
@@ -47,10 +53,28 @@ SETTINGS: list[Setting] = [
     Setting("NIANBAO_WARC_GZIP_LEVEL", 1, "gzip level of WARC records: 0-3 ISA-L (igzip, fast), 4-9 zlib "
             "(~3x slower per record, files ~1% smaller)."),
     Setting("NIANBAO_WARC_FSYNC", False, "fsync after every record (flush always happens)."),
-    Setting("NIANBAO_FAULT_KILL_AFTER_BYTES", 0, "Testing only: SIGKILL the crawl mid-record after this many WARC bytes."),
-    # --- extract (issue 5) ---
-    # --- index (issue 6) ---
+    Setting("NIANBAO_FAULT_KILL_AFTER_BYTES", 0,
+            "Testing only: SIGKILL the crawl mid-record after this many WARC bytes."),
 ]
+
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def setting(settings: BaseSettings, name: str) -> Any:
+    """The value of declared setting `name` in `settings`, typed like its default (the default when unset).
+
+    Components read NIANBAO_* settings through this, so each default is written once, above."""
+    default = _BY_NAME[name].default
+    if isinstance(default, bool):
+        return settings.getbool(name, default)
+    if isinstance(default, int):
+        return settings.getint(name, default)
+    if isinstance(default, float):
+        return settings.getfloat(name, default)
+    if isinstance(default, list):
+        return [item.strip() for item in settings.getlist(name, default) if item.strip()]
+    return settings.get(name, default)
 
 
 def defaults() -> dict[str, Any]:

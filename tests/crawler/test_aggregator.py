@@ -9,7 +9,7 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from crawler.seeds import Seed
-from crawler.spiders.reports import ReportsSpider
+from crawler.spiders.reports import Nav, ReportsSpider
 
 PAGE = """<html><head><meta charset="utf-8"><title>政府信息公开年报_广东省人民政府</title></head><body>
 <ul class="list">
@@ -33,8 +33,7 @@ def _followed(spider: ReportsSpider) -> set[str]:
     url = "https://www.gd.gov.cn/zwgk/ndbg/"
     provenance = {"seed": url, "agency": "广东省人民政府", "province": "广东省", "city": "", "county": "", "via": "",
                   "link_text": "", "hop_path": "", "role": "list", "reason": "seed", "run_id": "t"}
-    state = {"allowed": ["gd.gov.cn"], "nav": 0, "page": 1, "aggregator": True, "list_key": ""}
-    request = Request(url, meta={"nianbao": provenance, "nb": state, "role": "list"})
+    request = Request(url, meta={"nianbao": provenance, "nav": Nav(role="list", allowed=("gd.gov.cn",), aggregator=True)})
     response = HtmlResponse(url, body=PAGE.encode("utf-8"), encoding="utf-8", request=request)
     links = [(a.attrib["href"], a.css("::text").get()) for a in response.css("a")]
     return {r.url for r in spider._follow_links(response, links, "list")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.demo.server import JIASULE_PAGE, RUISHU_PAGE
-from crawler.spiders.reports import detect_block
+from crawler.pages import detect_block
 from tests.conftest import FIXTURES
 
 GANSU = (FIXTURES / "samples" / "05_fzgg_gansu_gov_article_ruishu.html").read_bytes()  # 瑞数 $_ts on a real article

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crawler.run import _resume_chain, new_run_id
+from crawler.plan import new_run_id, resume_chain
 
 
 def test_run_ids_sort_in_start_order_within_a_second() -> None:
@@ -21,5 +21,5 @@ def test_resume_chain_is_the_interrupted_harvest_and_its_resumes(tmp_path: Path)
     for name, mode in modes:
         ids[name] = new_run_id()
         (runs / f"{ids[name]}.json").write_text(json.dumps({"id": ids[name], "mode": mode}), encoding="utf-8")
-    assert _resume_chain(tmp_path, ids["resume2"]) == [ids["resume1"], ids["harvest"]]
-    assert _resume_chain(tmp_path, "a-new-run") == [ids["resume2"], ids["resume1"], ids["harvest"]]
+    assert resume_chain(tmp_path, ids["resume2"]) == [ids["resume1"], ids["harvest"]]
+    assert resume_chain(tmp_path, "a-new-run") == [ids["resume2"], ids["resume1"], ids["harvest"]]

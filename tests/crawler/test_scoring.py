@@ -68,14 +68,14 @@ def test_private_address_guard_refuses_unless_the_seed_is_private() -> None:
 
 
 def test_list_links_take_the_whole_title_when_the_text_is_cut() -> None:
-    from crawler.spiders.reports import _links_in
+    from crawler.pages import links_in
 
     html = """<ul>
     <li><a href="./202401/t20240120_1.html" title="德清县应急管理局2023年政府信息公开工作年度报告">德清县应急管理局2023年政府信息公开工...</a></li>
     <li><a href="./202301/t20230120_2.html" title="在新窗口打开">德清县应急管理局2022年政府信息公开工作年度报告</a></li>
     <li><a href="./202201/t20220120_3.html" title="德清县应急管理局2021年政府信息公开工作年度报告">详情</a></li>
     </ul><div class="page"><a href="index_1.html" title="第2页">2</a><a href="index_1.html" title="下一页">&gt;</a></div>"""
-    assert _links_in(html, "http://x.gov.cn/zfxxgknb/") == [
+    assert links_in(html, "http://x.gov.cn/zfxxgknb/") == [
         ("./202401/t20240120_1.html", "德清县应急管理局2023年政府信息公开工作年度报告"),
         ("./202301/t20230120_2.html", "德清县应急管理局2022年政府信息公开工作年度报告"),
         ("./202201/t20220120_3.html", "德清县应急管理局2021年政府信息公开工作年度报告"),

@@ -1,0 +1,132 @@
+"""`RunPlan`: what one crawl run knows before its first request, in one object.
+
+`nianbao crawl` makes the plan (run id, mode, what the archive already holds) and hands it to the
+spider, which the capture middleware reads it from; a plain `scrapy crawl reports` gets a default
+plan from its settings. Nothing of a run travels through undeclared Scrapy settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.settings import BaseSettings
+
+from archive.db import read_only
+from archive.index.known import latest_payloads
+from archive.warc.reader import decode_payload, iter_captures, warc_files, warcinfo
+from crawler.pages import attachment_links
+from crawler.settings.declared import setting
+
+__all__ = ["RunPlan", "captured_by", "default_plan", "make_plan", "new_run_id", "resume_chain", "run_plan",
+           "validators_from_index"]
+
+logger = logging.getLogger(__name__)
+
+MODES = ("full", "incremental", "harvest", "resume")
+
+
+def new_run_id() -> str:
+    """Sortable, unique: UTC time to the microsecond plus a few random characters (two runs started in
+    the same second — a script, a quick --resume — must still sort in the order they ran)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run's identity and its knowledge of the archive."""
+
+    run_id: str = field(default_factory=new_run_id)
+    mode: str = "full"
+    # url → (etag, last_modified) of its latest 200 capture: conditional requests (incremental mode)
+    validators: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # url → [attachment URL, link text] of the reports the interrupted harvest captured (resume mode)
+    skip_urls: Mapping[str, list[list[str]]] = field(default_factory=dict)
+    # url → (payload digest, WARC-Date) already archived: an unchanged payload becomes a revisit record
+    known_digests: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    resumes: tuple[str, ...] = ()
+
+
+def default_plan(settings: BaseSettings) -> RunPlan:
+    """The plan of a run started without `nianbao crawl` (`scrapy crawl reports`): a full crawl named by
+    NIANBAO_RUN_ID, or a new id."""
+    run_id = setting(settings, "NIANBAO_RUN_ID")
+    return RunPlan(run_id=run_id) if run_id else RunPlan()
+
+
+def run_plan(crawler: Crawler) -> RunPlan:
+    """The plan of the crawler's run: its spider's, or the default one."""
+    plan = getattr(crawler.spider, "plan", None)
+    return plan if isinstance(plan, RunPlan) else default_plan(crawler.settings)
+
+
+def make_plan(archive: Path, mode: str, run_id: str | None = None) -> RunPlan:
+    """The plan of a run of `mode` over `archive`, read from its index and WARCs."""
+    run_id = run_id or new_run_id()
+    chain = resume_chain(archive, run_id) if mode == "resume" else []
+    skip: dict[str, list[list[str]]] = {}
+    if chain:
+        skip = captured_by(archive, set(chain))
+        logger.info("resuming runs %s: %d report/attachment URLs already captured", chain, len(skip))
+    return RunPlan(run_id=run_id, mode=mode, known_digests=latest_payloads(archive), skip_urls=skip,
+                   validators=validators_from_index(archive) if mode == "incremental" else {},
+                   resumes=tuple(chain))
+
+
+def validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
+    """url → (etag, last_modified) of the latest 200 capture, from the index; {} when there is none."""
+    db = archive / "index.db"
+    if not db.exists():
+        logger.warning("no index at %s: the incremental crawl has no validators and refetches everything", db)
+        return {}
+    try:
+        with read_only(db) as conn:
+            rows = conn.execute("select url, etag, last_modified from captures where status = 200 "
+                                "order by fetched_at").fetchall()
+    except sqlite3.Error as exc:
+        logger.warning("could not read validators from %s (%s): full crawl", db, exc)
+        return {}
+    return {url: (etag or "", last_modified or "") for url, etag, last_modified in rows if etag or last_modified}
+
+
+def captured_by(archive: Path, run_ids: set[str]) -> dict[str, list[list[str]]]:
+    """The report and attachment URLs the runs `run_ids` captured, each report with the files its archived
+    copy links (read from those runs' WARC files only: their warcinfo names the run)."""
+    captured: dict[str, list[list[str]]] = {}
+    for path in warc_files(archive):
+        if warcinfo(path).get("isPartOf") not in run_ids:
+            continue
+        for capture in iter_captures(path):
+            role = capture.provenance.get("role")
+            if (capture.status == 200 and capture.record_type == "response"
+                    and capture.provenance.get("run_id") in run_ids and role in ("report", "candidate", "attachment")):
+                captured[capture.url] = (attachment_links(decode_payload(capture), capture.header("Content-Type"),
+                                                          capture.url) if role != "attachment" else [])
+    return captured
+
+
+def resume_chain(archive: Path, current: str) -> list[str]:
+    """Run ids of the interrupted harvest that run `current` resumes: the latest run before it that was
+    not itself a resume, and the resumes since."""
+    runs: list[dict[str, Any]] = []
+    for path in sorted((archive / "runs").glob("*.json")):
+        try:
+            runs.append(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError:
+            continue
+    chain: list[str] = []
+    for run in reversed(runs):
+        if run["id"] == current:
+            continue
+        chain.append(run["id"])
+        if run.get("mode") != "resume":
+            break
+    return chain
