@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
-__all__ = ["PageRequest", "trs_pages", "hanweb_records", "hanweb_proxy_requests", "jpaas_requests",
+__all__ = ["PageRequest", "trs_pages", "hanweb_records", "hanweb_proxy_requests",
            "jpaas_html", "jpaas_params", "jpaas_request", "cdata_links"]
 
 
@@ -130,12 +130,6 @@ def jpaas_params(html: str) -> tuple[dict[str, str], int] | None:
     if not (values["webId"] and values["pageId"]) or ("jpaas" not in html and "loadPageData" not in html):
         return None
     return values, int(_js_value(html, "pageSize") or _js_value(html, "perPage") or 15)
-
-
-def jpaas_requests(url: str, html: str, page: int = 1) -> list[PageRequest]:
-    """The JPaaS list endpoint for page `page`, from the parameters the page's script carries."""
-    params = jpaas_params(html)
-    return [jpaas_request(url, params[0], page, params[1])] if params else []
 
 
 def jpaas_request(url: str, values: dict[str, str], page: int, size: int) -> PageRequest:

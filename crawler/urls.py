@@ -8,7 +8,7 @@ import socket
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["canonical_url", "host_key", "same_site", "is_private_host"]
+__all__ = ["canonical_url", "host_key", "is_private_host"]
 
 _SESSION = re.compile(r";jsessionid=[^?#/]*", re.IGNORECASE)
 _DROP_PARAMS = {"jsessionid", "phpsessid", "sid", "sessionid", "aspsessionid", "utm_source", "utm_medium",
@@ -33,11 +33,6 @@ def host_key(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().removeprefix("www.")
     return f"{host}:{parts.port}" if parts.port else host
-
-
-def same_site(url: str, allowed: set[str]) -> bool:
-    """True when url's host (or its www twin) is one of `allowed` host keys."""
-    return host_key(url) in allowed
 
 
 @lru_cache(maxsize=4096)

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from isal import isal_zlib
-from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-__all__ = ["WarcWriter", "Exchange", "sha1_digest", "warc_date", "write_manifest", "REVISIT_PROFILE"]
+from archive.warc.warcio_adapter import ArcWarcRecord, new_builder, record_bytes, warc_record
+
+__all__ = ["REVISIT_PROFILE", "Exchange", "WarcWriter", "sha1_digest", "warc_date", "write_manifest"]
 
 logger = logging.getLogger(__name__)
 
@@ -181,13 +182,11 @@ class WarcWriter:
         # One warcio writer for the life of this object: its record factories keep no state, and
         # making a new one per record cost more than the gzip compression.
         if self._warcio is None:
-            self._warcio = WARCWriter(io.BytesIO(), gzip=False, warc_version="WARC/1.1")  # records go to _serialise
+            self._warcio = new_builder()
         return self._warcio
 
     def _serialise(self, record: ArcWarcRecord) -> bytes:
-        buffer = io.BytesIO()
-        self._builder()._write_warc_record(buffer, record)
-        return _gzip_member(buffer.getvalue(), self.gzip_level)
+        return _gzip_member(record_bytes(self._builder(), record), self.gzip_level)
 
     def _append(self, members: list[bytes]) -> list[tuple[int, int]]:
         """Append gzip members (the records of one exchange) with one write() call; their positions."""
@@ -297,14 +296,8 @@ def write_manifest(path: Path, records: int) -> Path:
 
 def _record(record_type: str, warc_headers: StatusAndHeaders, payload: bytes,
             http_headers: StatusAndHeaders | None, content_type: str) -> ArcWarcRecord:
-    """A warcio record with its headers and digests already complete, ready for warcio's writer.
-
-    warcio's create_warc_record would only re-check the digests we set (and, for a record without
-    HTTP headers, build a record loader to look for some)."""
-    record = ArcWarcRecord("warc", record_type, warc_headers, io.BytesIO(payload), http_headers, content_type,
-                           len(payload))
-    record.payload_length = len(payload)
-    return record
+    """A warcio record with its headers and digests already complete, ready for warcio's writer."""
+    return warc_record(record_type, warc_headers, payload, http_headers, content_type)
 
 
 def _field_line(name: str, value: object) -> str:

@@ -42,7 +42,7 @@ COOKIES_ENABLED = True
 DEPTH_LIMIT = 80  # a safety net: navigation depth and the list page cap bound the crawl first
 USER_AGENT = "nianbao/0.1 (+https://example.org/nianbao; annual-report archiving crawler)"
 
-# --- crawler (issue 3) ------------------------------------------------------------------------
+# --- crawler ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.PrivateAddressGuard": 50,
     "crawler.middlewares.RetryBackoff": 60,
@@ -53,14 +53,14 @@ EXTENSIONS["crawler.progress.Progress"] = 500  # live line on a terminal, log li
 SPIDER_MIDDLEWARES: dict[str, int | None] = {}
 ITEM_PIPELINES: dict[str, int] = {}
 
-# --- WARC capture (issue 4) -------------------------------------------------------------------
+# --- WARC capture -----------------------------------------------------------------------------
 # Next to the downloader: sees bodies before decompression (590), every redirect (600) and retry (550).
 DOWNLOADER_MIDDLEWARES["crawler.capture.WarcCaptureMiddleware"] = 990
 # Scrapy's HTTP/1.1 handler, but responses keep Connection, Keep-Alive, Transfer-Encoding as received.
 DOWNLOAD_HANDLERS = {"http": "crawler.transport.ConnectionHeadersHandler",
                      "https": "crawler.transport.ConnectionHeadersHandler"}
 
-# --- index (issue 6) --------------------------------------------------------------------------
+# --- index ------------------------------------------------------------------------------------
 EXTENSIONS["crawler.live_index.LiveIndex"] = 510  # index updates in a child process while crawling
 
 # --- our own declared settings (defaults) -----------------------------------------------------
