@@ -212,6 +212,20 @@ def make_docx(report: Report) -> bytes:
 def build_trs() -> Site:
     """County portal, TRS WCM, GBK declared gb2312, createPageHTML pagination, one report only as PDF."""
     site = Site("trs", "安顺市西秀区人民政府", "贵州省", "安顺市", "西秀区", "trs", "gbk", "/")
+    _trs_portal(site)
+    items = _trs_reports(site)
+    _trs_distractors(site, items)
+    pages = [items[i:i + 5] for i in range(0, len(items), 5)]
+    for page_no, page_items in enumerate(pages):
+        name = "index.html" if page_no == 0 else f"index_{page_no}.html"
+        site.add(f"/zwgk/zfxxgknb/{name}" if page_no else "/zwgk/zfxxgknb/",
+                 trs_list(site, "政府信息公开年报", page_items, page_no, len(pages)), "list")
+    return site
+
+
+def _trs_portal(site: Site) -> None:
+    """The TRS portal around its report column: home, news, the 政府信息公开 column, a guide, an archive
+    that robots.txt forbids."""
     site.add("/robots.txt", "User-agent: *\nDisallow: /zwgk/zfxxgknb/old/\nDisallow: /search/\n", "robots",
              "text/plain", encoding="ascii")
     site.add("/", """<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
@@ -240,9 +254,12 @@ def build_trs() -> Site:
              robots_disallowed=True)
     site.add("/zwgk/zfxxgknb/old/t20150101_1.html", trs_article(site, "西秀区2014年政府信息公开工作年度报告", "<p>归档</p>",
              "2015-01-01", "历年年报"), "report", robots_disallowed=True, is_report=True, year=2014)
+
+
+def _trs_reports(site: Site) -> list[tuple[str, str, str]]:
+    """The reports 2017-2023 (2019 only as a PDF, 2022 with a PDF copy, 2017 behind a 301); list items."""
     items: list[tuple[str, str, str]] = []
     agency = "安顺市西秀区人民政府"
-    entries: list[tuple[int, str, str]] = []  # (year, kind, path)
     for n, year in enumerate((2023, 2022, 2021, 2020, 2019, 2018, 2017)):
         report = make_report(agency, year, 100 + year)
         pub = f"{year + 1}-01-{15 + n:02d}"
@@ -270,7 +287,11 @@ def build_trs() -> Site:
             items.append((f"./{folder}/{stamp}.html", report.title, pub))
         site.add(path, trs_article(site, report.title, body, pub, "政府信息公开年报", attach), "report", is_report=True,
                  year=year, format=report.fmt, figures=_figures(report), title=report.title)
-        entries.append((year, "html", path))
+    return items
+
+
+def _trs_distractors(site: Site, items: list[tuple[str, str, str]]) -> None:
+    """Look-alikes filed in the report column between the reports."""
     distractors = [
         ("西秀区2023年法治政府建设年度报告", "<p>2023年，西秀区深入学习贯彻习近平法治思想，法治政府建设取得新成效。</p>" * 5),
         ("安顺市西秀区人民政府办公室2022年部门决算", "<p>一、部门基本情况 二、收入支出决算总表 三、财政拨款收入支出决算总表</p>" * 5),
@@ -283,17 +304,29 @@ def build_trs() -> Site:
         path = f"/zwgk/zfxxgknb/202402/{stamp}.html"
         site.add(path, trs_article(site, title, body, f"2024-02-0{m + 1}", "政府信息公开年报"), "distractor")
         items.insert(2 * m + 1, (f"./202402/{stamp}.html", title, f"2024-02-0{m + 1}"))
-    pages = [items[i:i + 5] for i in range(0, len(items), 5)]
-    for page_no, page_items in enumerate(pages):
-        name = "index.html" if page_no == 0 else f"index_{page_no}.html"
-        site.add(f"/zwgk/zfxxgknb/{name}" if page_no else "/zwgk/zfxxgknb/",
-                 trs_list(site, "政府信息公开年报", page_items, page_no, len(pages)), "list")
-    return site
 
 
 def build_hanweb() -> Site:
     """Hanweb jcms county department: jpage datastore list, rest behind a dataproxy.jsp POST; a DOCX."""
     site = Site("hanweb", "德清县应急管理局", "浙江省", "湖州市", "德清县", "hanweb", "utf-8", "/")
+    _hanweb_portal(site)
+    records = _hanweb_records(site)
+    agency = site.info["agency"]
+    extra = make_report(agency, 2025, 2225)
+    extra_path = "/art/2026/1/15/art_1230_5200.html"
+    site.add(extra_path, hanweb_article(site, extra.title, as_html(extra), "2026-01-15"), "report", is_report=True,
+             year=2025, extra=True, format=extra.fmt, title=extra.title)
+    site.info["jpage"] = {"column": "/col/col1230/index.html", "columnid": "1230", "unitid": "4891", "webid": "3305",
+                          "perpage": 3, "records": records,
+                          "extra_record": {"href": extra_path, "title": extra.title, "date": "2026-01-15"}}
+    site.virtual("/col/col1230/index.html", "list", 200, dynamic="jpage-list", content_type="text/html; charset=utf-8")
+    site.virtual("/module/web/jpage/dataproxy.jsp", "list", 200, dynamic="jpage-proxy", method="POST",
+                 content_type="text/xml; charset=utf-8")
+    return site
+
+
+def _hanweb_portal(site: Site) -> None:
+    """The Hanweb site around its report column: home, news, the 信息公开 column, guide, budget."""
     site.add("/robots.txt", "User-agent: *\nDisallow: /module/search/\n", "robots", "text/plain")
     site.add("/", """<!DOCTYPE html><html><head><meta charset="utf-8"><title>德清县应急管理局</title></head><body>
 <div class="nav"><a href="/">网站首页</a><a href="/col/col1228/index.html">工作动态</a><a href="/col/col1229/index.html">信息公开</a>
@@ -311,6 +344,10 @@ def build_hanweb() -> Site:
 <ul><li><a href="/art/2024/2/1/art_1232_4100.html">德清县应急管理局2024年部门预算</a></li></ul></body></html>""", "list")
     site.add("/art/2024/2/1/art_1232_4100.html", hanweb_article(site, "德清县应急管理局2024年部门预算",
              "<p>一、部门职责 二、收支预算总表</p>" * 4, "2024-02-01"), "distractor")
+
+
+def _hanweb_records(site: Site) -> list[dict[str, Any]]:
+    """The reports (2023 with a DOCX copy) and two look-alikes: the column's datastore records."""
     records: list[dict[str, Any]] = []
     agency = site.info["agency"]
     for n, year in enumerate((2024, 2023, 2022, 2021, 2020, 2018)):
@@ -332,23 +369,24 @@ def build_hanweb() -> Site:
         site.add(path, hanweb_article(site, title, "<p>一年来，我局认真履职，各项工作取得新进展。</p>" * 5, f"2024-02-0{5 + n}"),
                  "distractor")
         records.insert(2 + 2 * n, {"href": path, "title": title, "date": f"2024-02-0{5 + n}"})
-    extra = make_report(agency, 2025, 2225)
-    extra_path = "/art/2026/1/15/art_1230_5200.html"
-    site.add(extra_path, hanweb_article(site, extra.title, as_html(extra), "2026-01-15"), "report", is_report=True,
-             year=2025, extra=True, format=extra.fmt, title=extra.title)
-    site.info["jpage"] = {"column": "/col/col1230/index.html", "columnid": "1230", "unitid": "4891", "webid": "3305",
-                          "perpage": 3, "records": records,
-                          "extra_record": {"href": extra_path, "title": extra.title, "date": "2026-01-15"}}
-    site.virtual("/col/col1230/index.html", "list", 200, dynamic="jpage-list", content_type="text/html; charset=utf-8")
-    site.virtual("/module/web/jpage/dataproxy.jsp", "list", 200, dynamic="jpage-proxy", method="POST",
-                 content_type="text/xml; charset=utf-8")
-    return site
+    return records
 
 
 def build_modern() -> Site:
     """Modern UTF-8 city bureau: gzip, 下一页 links, HTML-table statistics, a trap, 503-then-200, cookies."""
     site = Site("modern", "杭州市生态环境局", "浙江省", "杭州市", "", "modern", "utf-8", "/")
-    gz = {"content_encoding": "gzip"}
+    _modern_portal(site)
+    _modern_list_pages(site, _modern_items(site))
+    site.virtual("/zwgk/ndbg/archive/list_1.html", "trap", 200, dynamic="trap", content_type="text/html; charset=utf-8")
+    return site
+
+
+_GZ = {"content_encoding": "gzip"}
+
+
+def _modern_portal(site: Site) -> None:
+    """The modern site around its report column: home (cookies), 政务公开, policy documents."""
+    gz = _GZ
     site.add("/robots.txt", "User-agent: *\nDisallow: /hdjl/\n", "robots", "text/plain")
     site.add("/", """<!doctype html><html><head><meta charset="utf-8"><title>杭州市生态环境局</title></head><body>
 <nav><a href="/">首页</a><a href="/zwgk/">政务公开</a><a href="/hdjl/">互动交流</a><a href="/search?q=">搜索</a></nav>
@@ -361,6 +399,11 @@ def build_modern() -> Site:
 <ul><li><a href="/zwgk/zcwj/202401/t20240101_1.html">关于印发《杭州市生态环境保护工作要点》的通知</a></li></ul></body></html>""", "list", **gz)
     site.add("/zwgk/zcwj/202401/t20240101_1.html", modern_article(site, "关于印发《杭州市生态环境保护工作要点》的通知",
              "<p>各区县（市）生态环境分局：现将工作要点印发给你们，请认真贯彻执行。</p>" * 3, "2024-01-01"), "other", **gz)
+
+
+def _modern_items(site: Site) -> list[tuple[str, str, str]]:
+    """The reports (2022 answers 503 first; 2019's link title cut), news and 图解 look-alikes: list items."""
+    gz = _GZ
     agency = site.info["agency"]
     items: list[tuple[str, str, str]] = []
     for n, year in enumerate((2024, 2023, 2022, 2021, 2020, 2019)):
@@ -385,6 +428,12 @@ def build_modern() -> Site:
         site.add(path, modern_article(site, title, "<p>本图解对年度报告的主要内容作简要说明。</p>" * 4, "2024-01-30"),
                  "distractor", **gz)
         items.insert(1 + 3 * n, (path, title, "2024-01-30"))
+    return items
+
+
+def _modern_list_pages(site: Site, items: list[tuple[str, str, str]]) -> None:
+    """The report list in pages of four with 上一页/下一页 and numbered links; page 2 chunked."""
+    gz = _GZ
     pages = [items[i:i + 4] for i in range(0, len(items), 4)]
     for page_no, page_items in enumerate(pages):
         lis = "".join(f'<li><a href="{h}">{html.escape(t)}</a><span class="date">{d}</span></li>' for h, t, d in page_items)
@@ -400,8 +449,6 @@ def build_modern() -> Site:
         path = "/zwgk/ndbg/" if page_no == 0 else f"/zwgk/ndbg/index_{page_no + 1}.html"
         extra_list: dict[str, Any] = {"chunked": True} if page_no == 1 else dict(gz)
         site.add(path, body, "list", **extra_list)
-    site.virtual("/zwgk/ndbg/archive/list_1.html", "trap", 200, dynamic="trap", content_type="text/html; charset=utf-8")
-    return site
 
 
 def build_liar() -> Site:

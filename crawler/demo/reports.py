@@ -88,15 +88,39 @@ def make_report(agency: str, year: int, seed: int, county: str = "") -> Report:
                    "明确专人负责。（二）规范依申请公开。严格按照法定时限答复，做到件件有回复。"),
     ]
     if fmt == "pre2019":
-        report.sections += [
-            ("二、主动公开政府信息情况", f"全年主动公开政府信息{published}条，其中通过政府网站公开{published - 12}条，政务微博公开12条。"),
-            ("三、依申请公开情况", f"全年共收到政府信息公开申请{rng.randint(1, 9)}件，其中当面申请2件、网络申请其余，均已按时答复。"),
-            ("四、因政府信息公开申请行政复议、提起行政诉讼的情况", "全年未发生因政府信息公开申请提起行政复议、行政诉讼的情况。"),
-            ("五、存在的主要问题及改进措施", "信息公开的及时性还需提高。下一步将加强培训，完善制度。"),
-            ("六、其他需要报告的事项", "本年度未收取信息处理费。"),
-        ]
+        report.sections += _pre2019_sections(rng, published)
         return report
-    if fmt == "2021":
+    _article20(report, rng)
+    report.applications = _applications(rng)
+    report.review = _review(rng)
+    totals = {row[0]: int(row[-1]) for row in report.applications}
+    report.figures["本年新收.总计"] = totals["一、本年新收政府信息公开申请数量"]
+    report.figures["办理结果总计.总计"] = totals["三、本年度办理结果 （七）总计"]
+    report.figures["行政复议.总计"] = report.review[4]
+    report.sections += [
+        ("二、主动公开政府信息情况", "TABLE:article20"),
+        ("三、收到和处理政府信息公开申请情况", "TABLE:applications"),
+        ("四、政府信息公开行政复议、行政诉讼情况", "TABLE:review"),
+        ("五、存在的主要问题及改进情况", "一是公开内容还不够全面；二是解读形式较为单一。下一步将加强培训，提升公开质量。"),
+        ("六、其他需要报告的事项", f"本年度未收取信息处理费。{agency}{year}年度政务公开工作要点落实情况已在门户网站公开。"),
+    ]
+    return report
+
+
+def _pre2019_sections(rng: random.Random, published: int) -> list[tuple[str, str]]:
+    """Sections 二-六 of a report in the pre-2019 form: prose only."""
+    return [
+        ("二、主动公开政府信息情况", f"全年主动公开政府信息{published}条，其中通过政府网站公开{published - 12}条，政务微博公开12条。"),
+        ("三、依申请公开情况", f"全年共收到政府信息公开申请{rng.randint(1, 9)}件，其中当面申请2件、网络申请其余，均已按时答复。"),
+        ("四、因政府信息公开申请行政复议、提起行政诉讼的情况", "全年未发生因政府信息公开申请提起行政复议、行政诉讼的情况。"),
+        ("五、存在的主要问题及改进措施", "信息公开的及时性还需提高。下一步将加强培训，完善制度。"),
+        ("六、其他需要报告的事项", "本年度未收取信息处理费。"),
+    ]
+
+
+def _article20(report: Report, rng: random.Random) -> None:
+    """Section 二's table (第二十条) of the 2019 or 2021 form, and the figures it carries."""
+    if report.fmt == "2021":
         regs = [rng.randint(0, 3) for _ in range(3)]
         norms = [rng.randint(0, 8), rng.randint(0, 2), rng.randint(10, 40)]
         permit, punish, force = rng.randint(50, 900), rng.randint(0, 60), rng.randint(0, 10)
@@ -118,20 +142,6 @@ def make_report(agency: str, year: int, seed: int, county: str = "") -> Report:
                             ("第二十条第（五）项", "行政许可", str(rng.randint(5, 30)), "0", "0"),
                             ("第二十条第（九）项", "政府集中采购", str(rng.randint(1, 9)), f"{rng.randint(10, 900)}", "")]
         report.figures["规范性文件.本年新制作数量"] = made
-    report.applications = _applications(rng)
-    report.review = _review(rng)
-    totals = {row[0]: int(row[-1]) for row in report.applications}
-    report.figures["本年新收.总计"] = totals["一、本年新收政府信息公开申请数量"]
-    report.figures["办理结果总计.总计"] = totals["三、本年度办理结果 （七）总计"]
-    report.figures["行政复议.总计"] = report.review[4]
-    report.sections += [
-        ("二、主动公开政府信息情况", "TABLE:article20"),
-        ("三、收到和处理政府信息公开申请情况", "TABLE:applications"),
-        ("四、政府信息公开行政复议、行政诉讼情况", "TABLE:review"),
-        ("五、存在的主要问题及改进情况", "一是公开内容还不够全面；二是解读形式较为单一。下一步将加强培训，提升公开质量。"),
-        ("六、其他需要报告的事项", f"本年度未收取信息处理费。{agency}{year}年度政务公开工作要点落实情况已在门户网站公开。"),
-    ]
-    return report
 
 
 def review_header() -> tuple[tuple[str, ...], tuple[str, ...]]:
