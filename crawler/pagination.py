@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
 __all__ = ["PageRequest", "trs_pages", "hanweb_records", "hanweb_proxy_requests",
-           "jpaas_html", "jpaas_params", "jpaas_request", "cdata_links"]
+           "jpaas_article_list", "jpaas_html", "jpaas_params", "jpaas_request", "cdata_links"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,30 @@ def jpaas_request(url: str, values: dict[str, str], page: int, size: int) -> Pag
                        "pageType": "column", "tagId": values.get("tagId", ""), "pageId": values["pageId"],
                        "paramJson": param})
     return PageRequest(urljoin(url, f"{JPAAS_PATH}?{query}"), page)
+
+
+_ARTICLE_LIST = re.compile(r"\barticleList\s*:\s*(?=\[)")
+
+
+def jpaas_article_list(html: str) -> list[tuple[str, str]]:
+    """(href, title) of the articles a JPaaS (2024+) column page carries in its script's `articleList`
+    JSON, which its template renders client-side: the page holds no <a> for them."""
+    match = _ARTICLE_LIST.search(html)
+    if not match:
+        return []
+    try:
+        articles, _end = json.JSONDecoder().raw_decode(html, match.end())
+    except ValueError:
+        return []
+    links = []
+    for article in articles if isinstance(articles, list) else []:
+        try:
+            href = json.loads(article.get("urls") or "{}").get("pc", "")
+        except (ValueError, AttributeError):
+            continue
+        if href and article.get("title"):
+            links.append((str(href), str(article["title"])))
+    return links
 
 
 def jpaas_html(body: str) -> str:

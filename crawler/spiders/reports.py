@@ -26,6 +26,7 @@ from crawler.pagination import (
     cdata_links,
     hanweb_proxy_requests,
     hanweb_records,
+    jpaas_article_list,
     jpaas_html,
     jpaas_params,
     jpaas_request,
@@ -209,7 +210,7 @@ class ReportsSpider(scrapy.Spider):
         links = links_in(text, response.url)
         page_role = nav.role
         if nav.role in ("list", "seed", "column"):
-            records = hanweb_records(text)
+            records = hanweb_records(text) + jpaas_article_list(text)
             if records:
                 page_role = "list"
                 links = records + links
