@@ -32,8 +32,11 @@ def build(db_path: Path, docs: int) -> float:
     from crawler.demo.reports import make_report
 
     rng = random.Random(7)
-    agencies = [f"{city}{kind}" for city in ("杭州市", "安顺市", "德清县", "遂溪县", "西秀区", "湖州市", "贵阳市", "湛江市")
-                for kind in ("应急管理局", "生态环境局", "人民政府", "发展和改革局", "财政局", "司法局")]
+    agencies = [
+        f"{city}{kind}"
+        for city in ("杭州市", "安顺市", "德清县", "遂溪县", "西秀区", "湖州市", "贵阳市", "湛江市")
+        for kind in ("应急管理局", "生态环境局", "人民政府", "发展和改革局", "财政局", "司法局")
+    ]
     templates = [make_report(agencies[i % len(agencies)], 2017 + i % 8, i) for i in range(200)]
     db = open_index(db_path)
     conn = db.conn
@@ -98,9 +101,12 @@ def latencies(db_path: Path, repeats: int) -> None:
     from archive.index.search import SearchFilters
 
     print("  with filters (not part of the goal):")
-    for label, filters in (("province", SearchFilters(province="某省")), ("agency", SearchFilters(agency="杭州市财政局")),
-                           ("agency+year", SearchFilters(agency="杭州市财政局", year=2021)),
-                           ("reports only", SearchFilters(reports_only=True))):
+    for label, filters in (
+        ("province", SearchFilters(province="某省")),
+        ("agency", SearchFilters(agency="杭州市财政局")),
+        ("agency+year", SearchFilters(agency="杭州市财政局", year=2021)),
+        ("reports only", SearchFilters(reports_only=True)),
+    ):
         for query in ("公开", "政府信息公开"):
             times = []
             for _ in range(max(5, repeats // 4)):

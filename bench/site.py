@@ -50,7 +50,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.split("?")[0]
         pages = -(-self.reports // PER_PAGE)
         if path == "/robots.txt":
@@ -58,16 +58,24 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/":
             data, ctype = page('<a href="/zwgk/">政府信息公开</a>', "门户"), "text/html; charset=utf-8"
         elif path == "/zwgk/":
-            data, ctype = page('<a href="/zwgk/zfxxgknb/list_0.html">政府信息公开年报</a>', "政府信息公开"), "text/html; charset=utf-8"
+            data, ctype = (
+                page('<a href="/zwgk/zfxxgknb/list_0.html">政府信息公开年报</a>', "政府信息公开"),
+                "text/html; charset=utf-8",
+            )
         elif path.startswith("/zwgk/zfxxgknb/list_"):
             n = int(path.rsplit("_", 1)[1].split(".")[0])
-            items = "".join(f'<li><a href="/zwgk/zfxxgknb/t{i}.html">第{i}局{2000 + i % 25}年政府信息公开工作年度报告</a></li>'
-                            for i in range(n * PER_PAGE, min((n + 1) * PER_PAGE, self.reports)))
+            items = "".join(
+                f'<li><a href="/zwgk/zfxxgknb/t{i}.html">第{i}局{2000 + i % 25}年政府信息公开工作年度报告</a></li>'
+                for i in range(n * PER_PAGE, min((n + 1) * PER_PAGE, self.reports))
+            )
             nav = f'<a href="list_{n + 1}.html">下一页</a>' if n + 1 < pages else ""
             data, ctype = page(f"<ul>{items}</ul>{nav}", "政府信息公开年报"), "text/html; charset=utf-8"
         elif path.startswith("/zwgk/zfxxgknb/t"):
             number = path[len("/zwgk/zfxxgknb/t"):].split(".")[0]
-            data = page(f'<div class="TRS_Editor"><h1>第{number}局年度报告</h1>{Profile.report_text}</div>', f"第{number}局年度报告")
+            data = page(
+                f'<div class="TRS_Editor"><h1>第{number}局年度报告</h1>{Profile.report_text}</div>',
+                f"第{number}局年度报告",
+            )
             ctype = "text/html; charset=utf-8"
         else:
             self.send_response(404)

@@ -16,8 +16,17 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
-__all__ = ["PageRequest", "trs_pages", "hanweb_records", "hanweb_proxy_requests",
-           "jpaas_article_list", "jpaas_html", "jpaas_params", "jpaas_request", "cdata_links"]
+__all__ = [
+    "PageRequest",
+    "cdata_links",
+    "hanweb_proxy_requests",
+    "hanweb_records",
+    "jpaas_article_list",
+    "jpaas_html",
+    "jpaas_params",
+    "jpaas_request",
+    "trs_pages",
+]
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,9 @@ class PageRequest:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-_CREATE_PAGE = re.compile(r"""createPageHTML\(\s*['"]?(\d+)['"]?\s*,\s*['"]?(\d+)['"]?\s*,\s*['"]([\w.-]+)['"]\s*,\s*['"](\w+)['"]""")
+_CREATE_PAGE = re.compile(
+    r"""createPageHTML\(\s*['"]?(\d+)['"]?\s*,\s*['"]?(\d+)['"]?\s*,\s*['"]([\w.-]+)['"]\s*,\s*['"](\w+)['"]"""
+)
 _COUNT_PAGE = re.compile(r"var\s+countPage\s*=\s*['\"]?(\d+)")
 _CURRENT_PAGE = re.compile(r"var\s+currentPage\s*=\s*['\"]?(\d+)")
 

@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 
 from extract.classify import classify_title
 
-__all__ = ["LinkDecision", "score_link", "ATTACHMENT_EXTENSIONS", "is_trap_url", "is_attachment_url"]
+__all__ = ["ATTACHMENT_EXTENSIONS", "LinkDecision", "is_attachment_url", "is_trap_url", "score_link"]
 
 ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "ofd", "et", "zip", "rar")
-_NAV_WORDS = re.compile(r"(政府信息公开|政府信息公開|政务公开|政務公開|信息公开|信息公開|政府公开|公开目录|法定主动公开)")
+_NAV_WORDS = re.compile(
+    r"(政府信息公开|政府信息公開|政务公开|政務公開|信息公开|信息公開|政府公开|公开目录|法定主动公开)"
+)
 _REPORT_COLUMN_WORDS = re.compile(r"(信息公开年报|信息公開年報|公开年报|公開年報|年度报告|年度報告|年报|年報)")
 _NAV_PATH = re.compile(r"/(zwgk|xxgk|zfxxgk|gk|zdgk|xxgkml|govinfo|openinfo|public)(/|\b)", re.IGNORECASE)
 _REPORT_PATH = re.compile(r"(zfxxgknb|xxgknb|gknb|gkndbg|ndbg|wzxxgknb|/nb/|nianbao|ndgzbg)", re.IGNORECASE)
@@ -63,7 +65,9 @@ def score_link(url: str, text: str, page_role: str) -> LinkDecision:
         if page_role == "report":
             return LinkDecision("attachment", 1.0, "file linked from a report page")
         if verdict and verdict.is_report:
-            return LinkDecision("attachment", verdict.score, "report published as a file: " + "; ".join(verdict.reasons))
+            return LinkDecision(
+                "attachment", verdict.score, "report published as a file: " + "; ".join(verdict.reasons)
+            )
         return LinkDecision("drop", 0.0, "file not linked from a report page and not titled as a report")
     if page_role == "list" and _LIST_WORDS.match(text):
         return LinkDecision("list", 0.6, f"pagination link {text!r}")

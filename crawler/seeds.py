@@ -48,7 +48,7 @@ def _check_url(url: str) -> str | None:
     if any(c.isspace() for c in url):
         return f"the url {url!r} contains whitespace"
     try:
-        parts.port
+        _ = parts.port  # urlsplit checks the port only when asked
     except ValueError:
         return f"the url {url!r} has an invalid port"
     return None

@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from scrapy.core.downloader.handlers import http11
 from scrapy import Request
+from scrapy.core.downloader.handlers import http11
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Classification", "classify_title", "report_year", "LOOKALIKES"]
+__all__ = ["LOOKALIKES", "Classification", "classify_title", "report_year"]
 
 # Both scripts: Traditional mirrors publish 政府信息公開工作年度報告.
 _REPORT = re.compile(r"(政府|政务|政務)?(信息|資訊|资讯)?(公开|公開)(工作)?(年度)?(报告|報告|年报|年報)")
@@ -17,7 +17,10 @@ LOOKALIKES: tuple[tuple[str, str], ...] = (
     (r"法治政府", "法治政府建设年度报告"),
     (r"(预算|預算|决算|決算)", "部门预算/决算"),
     (r"(工作)?(总结|總結|要点|要點)", "工作总结/工作要点"),
-    (r"(关于|關於).{0,30}(编制|編制|报送|報送|做好|发布|發佈).{0,30}(通知|函)|(通知|函)$", "a notice about the reports"),
+    (
+        r"(关于|關於).{0,30}(编制|編制|报送|報送|做好|发布|發佈).{0,30}(通知|函)|(通知|函)$",
+        "a notice about the reports",
+    ),
     (r"(解读|解讀|图解|圖解|一图读懂|一圖讀懂)", "an interpretation (解读) of a report"),
     (r"(指南|制度|目录|目錄|办法|辦法)$", "政府信息公开指南/制度"),
     (r"(统计|統計)(年报|年報|公报|公報)", "a statistical yearbook/bulletin"),

@@ -16,7 +16,7 @@ from .metadata import page_agency, page_title, published_date, script_of, signat
 from .mojibake import analyse
 from .options import ExtractOptions
 
-__all__ = ["Document", "document", "EXTRACTOR_VERSION", "report_evidence"]
+__all__ = ["EXTRACTOR_VERSION", "Document", "document", "report_evidence"]
 
 EXTRACTOR_VERSION = 2  # bump whenever the output for the same bytes changes
 
@@ -55,7 +55,7 @@ class Document:
 
 def report_evidence(text: str) -> tuple[float, tuple[str, ...]]:
     """Score from the body: the six section headings, the 勾稽关系 note, the tables' labels."""
-    found = sum(a in text or b in text for a, b in zip(_SECTIONS, _SECTIONS_T))
+    found = sum(a in text or b in text for a, b in zip(_SECTIONS, _SECTIONS_T, strict=True))
     reasons = [f"{found}/6 standard section headings"] if found else []
     score = 0.08 * found
     if re.search(r"勾稽关系|勾稽關係", text):
@@ -127,7 +127,9 @@ def _finish(url: str, kind: str, title: str, text: str, tables: tuple[Table, ...
 
 
 def _html_document(body: bytes, content_type: str, url: str, kind: str, options: ExtractOptions) -> Document:
-    decoded = decode_html(body[: options.max_bytes], content_type) if kind == "html" else decode_text(body, content_type)
+    decoded = (
+        decode_html(body[: options.max_bytes], content_type) if kind == "html" else decode_text(body, content_type)
+    )
     error = f"decoding: {decoded.replacements} bytes replaced" if decoded.replacements else ""
     root = parse_html(decoded.text) if kind != "txt" else None
     if root is None:

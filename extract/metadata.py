@@ -7,12 +7,14 @@ from functools import lru_cache
 
 from lxml import etree
 
-__all__ = ["page_title", "published_date", "page_agency", "script_of", "to_simplified", "find_date_in_text"]
+__all__ = ["find_date_in_text", "page_agency", "page_title", "published_date", "script_of", "to_simplified"]
 
 _DATE = re.compile(r"(20[0-4]\d|19[89]\d)\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})")
 _PUBLISHED_LINE = re.compile(r"(发布|發佈|发文|成文|公开)(时间|日期|時間)[:：]?\s*(.{6,22})")
 _SOURCE_LINE = re.compile(r"(来源|來源|发布机构|發佈機構)[:：]\s*([^\s|｜，,]{2,40})")
-_CN_DATE = re.compile(r"(二[〇○零][〇○零一二三四五六七八九]{2})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日")
+_CN_DATE = re.compile(
+    r"(二[〇○零][〇○零一二三四五六七八九]{2})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日"
+)
 _SITE_SUFFIX = re.compile(r"\s*[-_|｜—–]+\s*[^-_|｜—–]{2,40}$")
 
 
@@ -89,7 +91,10 @@ def published_date(root: etree._Element, text: str, url: str = "") -> str:
 
 # Gov CMSs put the article's creation date in its path: TRS `…/202401/t20240115_4567.html`,
 # Hanweb `…/art/2024/1/15/art_1229_4567.html`.
-_URL_DATES = (re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+"), re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"))
+_URL_DATES = (
+    re.compile(r"/t((?:19|20)\d{2})(\d{2})(\d{2})_\d+"),
+    re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"),
+)
 
 
 def _url_date(url: str) -> str:
@@ -150,6 +155,6 @@ def script_of(text: str) -> str:
     if not sample:
         return "simplified"
     simplified = to_simplified(sample)
-    changed = sum(a != b for a, b in zip(sample, simplified))
+    changed = sum(a != b for a, b in zip(sample, simplified, strict=False))  # OpenCC may change the length
     hanzi = sum("\u4e00" <= ch <= "\u9fff" for ch in sample) or 1
     return "traditional" if changed / hanzi > 0.05 else "simplified"

@@ -32,7 +32,9 @@ def nianbao(*args: str, check: bool = True, timeout: int = 300) -> subprocess.Co
     done = subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True, text=True,
                           timeout=timeout)
     if check and done.returncode != 0:
-        raise AssertionError(f"nianbao {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr[-4000:]}")
+        raise AssertionError(
+            f"nianbao {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr[-4000:]}"
+        )
     return done
 
 
@@ -59,7 +61,9 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoPort
         yield portals, archive, last_run(archive)
 
 
-def test_every_report_and_attachment_found_no_distractor_counted(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
+def test_every_report_and_attachment_found_no_distractor_counted(
+    crawled: tuple[DemoPortals, Path, dict[str, Any]],
+) -> None:
     portals, archive, run = crawled
     manifest = portals.manifest()
     wanted, distractors = expected(manifest)
@@ -195,7 +199,9 @@ def test_search_both_scripts_and_short_queries(crawled: tuple[DemoPortals, Path,
     _portals, archive, _run = crawled
     out = nianbao("search", "--archive", str(archive), "--json", "--reports-only", "行政复议").stdout
     results = [json.loads(line) for line in out.splitlines()]
-    assert len(results) >= 10 and all({"url", "agency", "province", "year", "title", "snippet"} <= set(r) for r in results)
+    assert len(results) >= 10 and all(
+        {"url", "agency", "province", "year", "title", "snippet"} <= set(r) for r in results
+    )
     assert any("[行政复议]" in r["snippet"] for r in results)
     traditional = [json.loads(line) for line in nianbao("search", "--archive", str(archive), "--json", "--limit", "50",
                                                           "應急管理局").stdout.splitlines()]
@@ -272,7 +278,9 @@ def test_report_statistics_in_the_index_and_export(crawled: tuple[DemoPortals, P
     with sqlite3.connect(archive / "index.db") as conn:
         checks = conn.execute("select check_name, ok, detail from report_checks").fetchall()
         assert checks and all(ok for _name, ok, _detail in checks), [c for c in checks if not c[1]]
-        formats = dict(conn.execute("select d.url, p.format from report_parses p join documents d on d.id = p.document_id"))
+        formats = dict(
+            conn.execute("select d.url, p.format from report_parses p join documents d on d.id = p.document_id")
+        )
         for doc in manifest["documents"]:
             if doc["url"] not in formats or not doc.get("format"):
                 continue
@@ -296,7 +304,9 @@ def test_report_statistics_in_the_index_and_export(crawled: tuple[DemoPortals, P
     assert lines[0].startswith("document_id,url,agency") and len(lines) - 1 == len(formats)
 
 
-def test_closed_files_have_manifests_and_records_read_by_offset(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
+def test_closed_files_have_manifests_and_records_read_by_offset(
+    crawled: tuple[DemoPortals, Path, dict[str, Any]],
+) -> None:
     from archive.warc.reader import read_record
 
     _portals, archive, _run = crawled

@@ -138,7 +138,9 @@ class _Indexer:
     def _store(self, batch: list[CaptureRecord]) -> None:
         capture_ids = [self.store.insert_capture(capture) for capture in batch]
         todo = [(capture, cid) for capture, cid in zip(batch, capture_ids, strict=True) if _extractable(capture)]
-        titles = [c.provenance.get("link_text", "") if c.provenance.get("role") == "attachment" else "" for c, _ in todo]
+        titles = [
+            c.provenance.get("link_text", "") if c.provenance.get("role") == "attachment" else "" for c, _ in todo
+        ]
         jobs = [_job(c, title) for (c, _), title in zip(todo, titles, strict=True)]
         for (capture, capture_id), doc in zip(todo, self.pool.map(jobs), strict=True):
             prov = capture.provenance

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-__all__ = ["SCHEMA_VERSION", "open_index", "chars_of", "index_text", "unindex_text"]
+__all__ = ["SCHEMA_VERSION", "chars_of", "index_text", "open_index", "unindex_text"]
 
 SCHEMA_VERSION = 2
 

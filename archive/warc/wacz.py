@@ -41,8 +41,10 @@ def pack_wacz(archive: Path, output: Path, title: str = "") -> Path:
                 digest = "sha256:" + hashlib.file_digest(handle, "sha256").hexdigest()
             resources.append({"name": path.name, "path": f"archive/{path.name}", "hash": digest,
                               "bytes": path.stat().st_size})
-        for name, data in (("indexes/index.cdx", ("\n".join(cdxj_lines(archive)) + "\n").encode()),
-                           ("pages/pages.jsonl", "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pages).encode())):
+        for name, data in (
+            ("indexes/index.cdx", ("\n".join(cdxj_lines(archive)) + "\n").encode()),
+            ("pages/pages.jsonl", "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pages).encode()),
+        ):
             wacz.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
             resources.append({"name": name.rsplit("/", 1)[-1], "path": name, "hash": _sha256(data), "bytes": len(data)})
         package = {"profile": "data-package", "wacz_version": "1.1.1", "title": title or archive.name,

@@ -30,7 +30,8 @@ def search(archive: Path, as_json: bool, limit: int, province: str | None, agenc
         nianbao search --archive ./archive 行政复议
         nianbao search --archive ./archive --year 2024 --json 依申请公开
     """
-    from archive.index.search import SearchFilters, search as run_search
+    from archive.index.search import SearchFilters
+    from archive.index.search import search as run_search
 
     db = require_index(archive)
     filters = SearchFilters(province=province or "", agency=agency or "", year=year, kind=kind or "",
@@ -41,6 +42,8 @@ def search(archive: Path, as_json: bool, limit: int, province: str | None, agenc
             click.echo(json.dumps({k: row[k] for k in ("url", "agency", "province", "year", "title", "snippet", "kind",
                                                        "is_report", "published")}, ensure_ascii=False))
         else:
-            click.echo(f"{row['agency'] or '-'} · {row['year'] or '-'} · {row['title']}\n  {row['url']}\n  {row['snippet']}\n")
+            click.echo(
+                f"{row['agency'] or '-'} · {row['year'] or '-'} · {row['title']}\n  {row['url']}\n  {row['snippet']}\n"
+            )
     if not rows and not as_json:
         click.echo(f"no documents match {query!r}", err=True)

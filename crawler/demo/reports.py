@@ -48,9 +48,9 @@ def _applications(rng: random.Random) -> list[tuple[str, ...]]:
     new = [rng.randint(0, 30) if c == 0 else rng.randint(0, 4) for c in range(cols)]
     carried = [rng.randint(0, 3) if c == 0 else 0 for c in range(cols)]
     rows: list[tuple[str, list[int]]] = [("一、本年新收政府信息公开申请数量", new), ("二、上年结转政府信息公开申请数量", carried)]
-    available = [n + c for n, c in zip(new, carried)]
+    available = [n + c for n, c in zip(new, carried, strict=True)]
     forward = [min(a, rng.randint(0, 2)) for a in available]
-    to_split = [a - f for a, f in zip(available, forward)]
+    to_split = [a - f for a, f in zip(available, forward, strict=True)]
     results = [[0] * cols for _ in RESULT_ROWS]
     for c in range(cols):
         remaining = to_split[c]
@@ -61,7 +61,7 @@ def _applications(rng: random.Random) -> list[tuple[str, ...]]:
             results[r][c] += take
             remaining -= take
         results[0][c] += remaining
-    rows += [(f"三、本年度办理结果 {label}", values) for label, values in zip(RESULT_ROWS, results)]
+    rows += [(f"三、本年度办理结果 {label}", values) for label, values in zip(RESULT_ROWS, results, strict=True)]
     rows.append(("三、本年度办理结果 （七）总计", to_split))
     rows.append(("四、结转下年度继续办理", forward))
     return [(label, *map(str, values), str(sum(values))) for label, values in rows]
@@ -71,7 +71,7 @@ def _review(rng: random.Random) -> tuple[int, ...]:
     out: list[int] = []
     for _ in range(3):
         parts = [rng.randint(0, 2), rng.randint(0, 1), 0, rng.randint(0, 1)]
-        out += parts + [sum(parts)]
+        out += [*parts, sum(parts)]
     return tuple(out)
 
 

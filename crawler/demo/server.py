@@ -87,13 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str, portals: DemoPortals, site: dict[str, Any], body: bytes) -> int:
         path = urlsplit(self.path).path
         doc = portals.lookup(site["id"], path)
-        if site.get("blocked") == "jiasule":
-            return self._send(521, JIASULE_PAGE, {"Content-Type": "text/html",
-                                                 "Set-Cookie": "__jsluid_h=5f1e7a0c9b2d4e3f; max-age=31536000; path=/; HttpOnly"},
-                              method)
         if site.get("blocked"):
-            return self._send(412, RUISHU_PAGE, {"Content-Type": "text/html; charset=utf-8",
-                                                "Set-Cookie": "FSSBBIl1UgzbN7N80S=abc; Path=/; HttpOnly"}, method)
+            return self._challenge(site["blocked"], method)
         if doc is None or (doc.get("extra") and not portals.extra_published):
             return self._send(404, "<html><body><h1>404 页面不存在</h1></body></html>".encode(),
                               {"Content-Type": "text/html; charset=utf-8"}, method)
@@ -116,6 +111,18 @@ class _Handler(BaseHTTPRequestHandler):
         if doc["file"] is None:  # a declared error page (e.g. the navigation's dead link)
             return self._send(doc["status"], f"<html><body><h1>{doc['status']}</h1></body></html>".encode(),
                               {"Content-Type": "text/html; charset=utf-8"}, method)
+        return self._file(portals, doc, method)
+
+    def _challenge(self, appliance: str, method: str) -> int:
+        """What an anti-bot appliance answers instead of the site: 加速乐 521, 瑞数 412."""
+        if appliance == "jiasule":
+            return self._send(521, JIASULE_PAGE, {"Content-Type": "text/html", "Set-Cookie":
+                              "__jsluid_h=5f1e7a0c9b2d4e3f; max-age=31536000; path=/; HttpOnly"}, method)
+        return self._send(412, RUISHU_PAGE, {"Content-Type": "text/html; charset=utf-8",
+                                            "Set-Cookie": "FSSBBIl1UgzbN7N80S=abc; Path=/; HttpOnly"}, method)
+
+    def _file(self, portals: DemoPortals, doc: dict[str, Any], method: str) -> int:
+        """A stored page or file, answering conditional requests, gzip and cookies as its entry says."""
         data = portals.file_bytes(doc)
         etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
         if self.headers.get("If-None-Match") == etag or (
@@ -238,15 +245,19 @@ class DemoPortals:
             number = int(urlsplit(raw_path).path.rsplit("_", 1)[-1].split(".")[0] or 1)
             with self.lock:
                 self.trap_pages += 1
-            return (f'<!doctype html><html><head><meta charset="utf-8"><title>年报资料汇编 第{number}页</title></head><body>'
-                    f'<ul class="list"><li><a href="/zwgk/ndbg/">信息公开年度报告</a></li></ul>'
-                    f'<div class="pagination"><a href="list_{number + 1}.html">下一页</a></div></body></html>').encode()
+            return (
+                f'<!doctype html><html><head><meta charset="utf-8"><title>年报资料汇编 第{number}页</title></head><body>'
+                f'<ul class="list"><li><a href="/zwgk/ndbg/">信息公开年度报告</a></li></ul>'
+                f'<div class="pagination"><a href="list_{number + 1}.html">下一页</a></div></body></html>'
+            ).encode()
         jpage = site["jpage"]
         records = list(jpage["records"])
         if self.extra_published:
             records.insert(0, jpage["extra_record"])
-        items = [f'<li><a href="{r["href"]}" title="{r["title"]}" target="_blank">{r["title"]}</a><span>{r["date"]}</span></li>'
-                 for r in records]
+        items = [
+            f'<li><a href="{r["href"]}" title="{r["title"]}" target="_blank">{r["title"]}</a><span>{r["date"]}</span></li>'
+            for r in records
+        ]
         if name == "jpage-proxy":
             query = parse_qs(urlsplit(raw_path).query)
             form = parse_qs(body.decode("utf-8", "replace"))
@@ -255,18 +266,20 @@ class DemoPortals:
             start = int(query.get("startrecord", ["1"])[0])
             end = int(query.get("endrecord", [str(len(items))])[0])
             chosen = "".join(f"<record><![CDATA[{item}]]></record>" for item in items[start - 1:end])
-            return (f'<?xml version="1.0" encoding="utf-8"?><datastore><nextgroup><![CDATA[]]></nextgroup>'
-                    f"<totalrecord>{len(items)}</totalrecord><totalpage>{-(-len(items) // jpage['perpage'])}</totalpage>"
-                    f"<recordset>{chosen}</recordset></datastore>").encode()
+            return (
+                f'<?xml version="1.0" encoding="utf-8"?><datastore><nextgroup><![CDATA[]]></nextgroup>'
+                f"<totalrecord>{len(items)}</totalrecord><totalpage>{-(-len(items) // jpage['perpage'])}</totalpage>"
+                f"<recordset>{chosen}</recordset></datastore>"
+            ).encode()
         inline = "".join(f"<record><![CDATA[{item}]]></record>" for item in items[: jpage["perpage"]])
         unit, col, web = jpage["unitid"], jpage["columnid"], jpage["webid"]
-        return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>信息公开年报 - {site['agency']}</title></head><body>
+        return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>信息公开年报 - {site["agency"]}</title></head><body>
 <div class="bt-position">当前位置：<a href="/">首页</a> &gt; <a href="/col/col1229/index.html">信息公开</a> &gt; 信息公开年报</div>
 <div id="{unit}"><script type="text/xml"><datastore>
 <nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid={web}&path=/&columnid={col}&unitid={unit}&webname=%E5%BE%B7%E6%B8%85&permissiontype=0"></a>]]></nextgroup>
 <recordset>{inline}</recordset></datastore></script></div>
 <script language="javascript" src="/module/web/jpage/jpage.js"></script>
-<script>var jpage = new JPage({{ perPage: {jpage['perpage']}, totalRecord: {len(items)},
+<script>var jpage = new JPage({{ perPage: {jpage["perpage"]}, totalRecord: {len(items)},
  proxyUrl: "/module/web/jpage/dataproxy.jsp", unitid: "{unit}", col: 1, appid: 1, webid: {web}, path: "/",
  columnid: {col}, sourceContentType: 1, webname: "德清县应急管理局", permissiontype: 0 }});</script>
 <div id="footer">网站标识码：3305210001</div></body></html>""".encode()

@@ -44,7 +44,9 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, byt
     return archive, served, types
 
 
-def test_pywb_replays_what_the_server_sent(crawl: tuple[Path, dict[str, bytes], dict[str, str]], tmp_path: Path) -> None:
+def test_pywb_replays_what_the_server_sent(
+    crawl: tuple[Path, dict[str, bytes], dict[str, str]], tmp_path: Path
+) -> None:
     archive, served, _types = crawl
     wb_manager = require_program("wb-manager", "make tools")
     wayback = require_program("wayback", "make tools")

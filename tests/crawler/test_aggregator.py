@@ -33,7 +33,9 @@ def _followed(spider: ReportsSpider) -> set[str]:
     url = "https://www.gd.gov.cn/zwgk/ndbg/"
     provenance = {"seed": url, "agency": "广东省人民政府", "province": "广东省", "city": "", "county": "", "via": "",
                   "link_text": "", "hop_path": "", "role": "list", "reason": "seed", "run_id": "t"}
-    request = Request(url, meta={"nianbao": provenance, "nav": Nav(role="list", allowed=("gd.gov.cn",), aggregator=True)})
+    request = Request(
+        url, meta={"nianbao": provenance, "nav": Nav(role="list", allowed=("gd.gov.cn",), aggregator=True)}
+    )
     response = HtmlResponse(url, body=PAGE.encode("utf-8"), encoding="utf-8", request=request)
     links = [(a.attrib["href"], a.css("::text").get()) for a in response.css("a")]
     return {r.url for r in spider._follow_links(response, links, "list")}

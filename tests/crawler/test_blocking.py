@@ -11,17 +11,26 @@ from tests.conftest import FIXTURES
 GANSU = (FIXTURES / "samples" / "05_fzgg_gansu_gov_article_ruishu.html").read_bytes()  # 瑞数 $_ts on a real article
 
 
-@pytest.mark.parametrize(("status", "body", "cookie", "expected"), [
-    (412, RUISHU_PAGE, "FSSBBIl1UgzbN7N80S=abc; Path=/", "ruishu"),
-    (202, RUISHU_PAGE, "", "ruishu"),
-    (200, RUISHU_PAGE, "", "ruishu"),                      # a challenge served as 200: nothing but the script
-    (521, JIASULE_PAGE, "__jsluid_h=5f1e; path=/", "jiasule"),
-    (200, JIASULE_PAGE, "__jsluid_h=5f1e; path=/", "jiasule"),
-    (200, GANSU, "", ""),                                   # the protected site's real article: not blocked
-    (200, b"<html><body><script>var _waf_ = 1;</script><div id='zoom'>" + "本机关2023年政府信息公开工作年度报告。".encode()
-     * 20 + b"</div></body></html>", "", ""),
-    (404, b"<html><body>404</body></html>", "", ""),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "cookie", "expected"),
+    [
+        (412, RUISHU_PAGE, "FSSBBIl1UgzbN7N80S=abc; Path=/", "ruishu"),
+        (202, RUISHU_PAGE, "", "ruishu"),
+        (200, RUISHU_PAGE, "", "ruishu"),  # a challenge served as 200: nothing but the script
+        (521, JIASULE_PAGE, "__jsluid_h=5f1e; path=/", "jiasule"),
+        (200, JIASULE_PAGE, "__jsluid_h=5f1e; path=/", "jiasule"),
+        (200, GANSU, "", ""),  # the protected site's real article: not blocked
+        (
+            200,
+            b"<html><body><script>var _waf_ = 1;</script><div id='zoom'>"
+            + "本机关2023年政府信息公开工作年度报告。".encode() * 20
+            + b"</div></body></html>",
+            "",
+            "",
+        ),
+        (404, b"<html><body>404</body></html>", "", ""),
+    ],
+)
 def test_detect_block(status: int, body: bytes, cookie: str, expected: str) -> None:
     assert detect_block(status, body, cookie) == expected
 

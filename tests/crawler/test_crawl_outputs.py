@@ -37,9 +37,11 @@ def _page(title: str, body: str) -> bytes:
             f"<body>{body}</body></html>").encode()
 
 
-REPORT_BODY = ("<div class='article'><h1>{year}年政府信息公开工作年度报告</h1>"
-               + "<p>本报告由本机关根据《中华人民共和国政府信息公开条例》编制，全文包括总体情况、主动公开政府信息情况。</p>" * 8
-               + "</div>")
+REPORT_BODY = (
+    "<div class='article'><h1>{year}年政府信息公开工作年度报告</h1>"
+    + "<p>本报告由本机关根据《中华人民共和国政府信息公开条例》编制，全文包括总体情况、主动公开政府信息情况。</p>" * 8
+    + "</div>"
+)
 
 LIST = "".join(f'<li><a href="{href}">{year}年政府信息公开工作年度报告</a><span>{year + 1}-01-20</span></li>'
                for year, href in [(2023, "/zwgk/ndbg/2023.html"), (2022, "/zwgk/ndbg/2022.html"),

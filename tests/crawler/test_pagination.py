@@ -37,7 +37,12 @@ def test_trs_create_page_html_on_a_real_list() -> None:
 def test_trs_create_page_html_call_and_cap() -> None:
     html = '<script>createPageHTML(12, 0, "index", "shtml");</script>'
     pages = trs_pages("http://x.gov.cn/zwgk/zfxxgknb/", html, cap=5)
-    assert [p.url.rsplit("/", 1)[1] for p in pages] == ["index_1.shtml", "index_2.shtml", "index_3.shtml", "index_4.shtml"]
+    assert [p.url.rsplit("/", 1)[1] for p in pages] == [
+        "index_1.shtml",
+        "index_2.shtml",
+        "index_3.shtml",
+        "index_4.shtml",
+    ]
     assert trs_pages("http://x.gov.cn/a/index_3.shtml", html.replace(", 0,", ", 3,"), cap=50) == []  # only from page 1
     article = 'createPageHTML(1, 0, "t20190918_693227", "shtml")'
     assert trs_pages("http://x.gov.cn/a/t20190918_693227.shtml", article, cap=50) == []
@@ -57,9 +62,11 @@ def test_hanweb_inline_records_and_dataproxy_posts() -> None:
 
 
 def test_dataproxy_answer_links() -> None:
-    xml = ("<?xml version='1.0' encoding='utf-8'?><datastore><totalrecord>100</totalrecord><recordset>"
-           "<record><![CDATA[<li><a href='/art/2020/1/1/art_1230_1.html' title='某县2019年政府信息公开工作年度报告'>x</a></li>]]></record>"
-           "</recordset></datastore>")
+    xml = (
+        "<?xml version='1.0' encoding='utf-8'?><datastore><totalrecord>100</totalrecord><recordset>"
+        "<record><![CDATA[<li><a href='/art/2020/1/1/art_1230_1.html' title='某县2019年政府信息公开工作年度报告'>x</a></li>]]></record>"
+        "</recordset></datastore>"
+    )
     assert cdata_links(xml) == [("/art/2020/1/1/art_1230_1.html", "某县2019年政府信息公开工作年度报告")]
 
 
@@ -73,7 +80,9 @@ def test_jpaas_endpoint_and_answer() -> None:
     assert urlsplit(request.url).path == "/api-gateway/jpaas-publish-server/front/page/build/unit"
     assert json.loads(query["paramJson"][0]) == {"pageNo": 2, "pageSize": 20}
     assert query["webId"] == ["7a1b2c"] and query["pageId"] == ["pg9001"] and query["pageType"] == ["column"]
-    answer = json.dumps({"code": 200, "data": {"html": "<li><a href='/art/1.html'>某局2023年政府信息公开工作年度报告</a></li>"}})
+    answer = json.dumps(
+        {"code": 200, "data": {"html": "<li><a href='/art/1.html'>某局2023年政府信息公开工作年度报告</a></li>"}}
+    )
     assert "<a href='/art/1.html'>" in jpaas_html(answer)
     assert jpaas_html("<html>not json</html>") == ""
 

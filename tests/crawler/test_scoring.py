@@ -8,29 +8,52 @@ from crawler.scoring import score_link
 from crawler.urls import canonical_url, host_key, is_private_host
 
 
-@pytest.mark.parametrize(("url", "text", "page_role", "role"), [
-    ("http://x.gov.cn/zwgk/", "政府信息公开", "seed", "column"),
-    ("http://x.gov.cn/zwgk/zfxxgknb/", "政府信息公开年报", "column", "list"),
-    ("http://x.gov.cn/col/col1230/index.html", "信息公开年度报告", "column", "list"),
-    ("http://x.gov.cn/zwgk/ndbg/", "年度报告", "column", "list"),
-    ("http://x.gov.cn/zwgk/zfxxgknb/202401/t20240115_1.html", "某县2023年政府信息公开工作年度报告", "list", "report"),
-    ("http://x.gov.cn/zwgk/zfxxgknb/202001/P020200116.pdf", "某县2019年政府信息公开工作年度报告", "list", "attachment"),
-    ("http://x.gov.cn/files/a.docx", "附件1", "report", "attachment"),
-    ("http://x.gov.cn/files/a.docx", "附件1", "list", "drop"),
-    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t1.html", "某县2023年法治政府建设年度报告", "list", "drop"),
-    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t2.html", "关于做好2023年政府信息公开工作年度报告编制工作的通知", "list", "drop"),
-    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t3.html", "《2023年政府信息公开工作年度报告》解读", "list", "drop"),
-    # articles in a report list whose link text does not say "report": their own page decides
-    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t20240205_9.html", "某县2023年政府信息公开工...", "list", "candidate"),
-    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t20240205_8.html", "县政府召开政务公开工作推进会", "list", "candidate"),
-    ("http://x.gov.cn/art/2024/2/5/art_1229_88.html", "县政府召开政务公开工作推进会", "list", "candidate"),
-    ("http://x.gov.cn/zwgk/zfxxgknb/index_1.html", "2", "list", "list"),
-    ("http://x.gov.cn/zwgk/zfxxgknb/202402/t20240205_8.html", "县政府召开政务公开工作推进会", "column", "candidate"),
-    ("http://x.gov.cn/zwgk/zcwj/202402/t20240205_7.html", "县政府召开全县安全生产工作会议", "column", "drop"),
-    ("http://x.gov.cn/search/search.jsp?q=年报", "站内搜索", "seed", "drop"),
-    ("http://x.gov.cn/calendar/", "日程日历", "seed", "drop"),
-    ("http://x.gov.cn/print.jsp?id=1", "打印", "report", "drop"),
-])
+@pytest.mark.parametrize(
+    ("url", "text", "page_role", "role"),
+    [
+        ("http://x.gov.cn/zwgk/", "政府信息公开", "seed", "column"),
+        ("http://x.gov.cn/zwgk/zfxxgknb/", "政府信息公开年报", "column", "list"),
+        ("http://x.gov.cn/col/col1230/index.html", "信息公开年度报告", "column", "list"),
+        ("http://x.gov.cn/zwgk/ndbg/", "年度报告", "column", "list"),
+        (
+            "http://x.gov.cn/zwgk/zfxxgknb/202401/t20240115_1.html",
+            "某县2023年政府信息公开工作年度报告",
+            "list",
+            "report",
+        ),
+        (
+            "http://x.gov.cn/zwgk/zfxxgknb/202001/P020200116.pdf",
+            "某县2019年政府信息公开工作年度报告",
+            "list",
+            "attachment",
+        ),
+        ("http://x.gov.cn/files/a.docx", "附件1", "report", "attachment"),
+        ("http://x.gov.cn/files/a.docx", "附件1", "list", "drop"),
+        ("http://x.gov.cn/zwgk/zfxxgknb/202402/t1.html", "某县2023年法治政府建设年度报告", "list", "drop"),
+        (
+            "http://x.gov.cn/zwgk/zfxxgknb/202402/t2.html",
+            "关于做好2023年政府信息公开工作年度报告编制工作的通知",
+            "list",
+            "drop",
+        ),
+        ("http://x.gov.cn/zwgk/zfxxgknb/202402/t3.html", "《2023年政府信息公开工作年度报告》解读", "list", "drop"),
+        # articles in a report list whose link text does not say "report": their own page decides
+        ("http://x.gov.cn/zwgk/zfxxgknb/202402/t20240205_9.html", "某县2023年政府信息公开工...", "list", "candidate"),
+        ("http://x.gov.cn/zwgk/zfxxgknb/202402/t20240205_8.html", "县政府召开政务公开工作推进会", "list", "candidate"),
+        ("http://x.gov.cn/art/2024/2/5/art_1229_88.html", "县政府召开政务公开工作推进会", "list", "candidate"),
+        ("http://x.gov.cn/zwgk/zfxxgknb/index_1.html", "2", "list", "list"),
+        (
+            "http://x.gov.cn/zwgk/zfxxgknb/202402/t20240205_8.html",
+            "县政府召开政务公开工作推进会",
+            "column",
+            "candidate",
+        ),
+        ("http://x.gov.cn/zwgk/zcwj/202402/t20240205_7.html", "县政府召开全县安全生产工作会议", "column", "drop"),
+        ("http://x.gov.cn/search/search.jsp?q=年报", "站内搜索", "seed", "drop"),
+        ("http://x.gov.cn/calendar/", "日程日历", "seed", "drop"),
+        ("http://x.gov.cn/print.jsp?id=1", "打印", "report", "drop"),
+    ],
+)
 def test_link_decisions(url: str, text: str, page_role: str, role: str) -> None:
     decision = score_link(url, text, page_role)
     assert decision.role == role, decision

@@ -81,8 +81,12 @@ def test_hanweb_list_inline_records_and_dataproxy_post(portals: DemoPortals) -> 
     page = body.decode()
     assert status == 200 and page.count("<record>") == 3 and "<datastore>" in page and "totalRecord: 8" in page
     form = "col=1&appid=1&webid=3305&path=/&columnid=1230&sourceContentType=1&unitid=4891&webname=x&permissiontype=0"
-    status, headers, body = fetch(portals.url("hanweb", "/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=8&perpage=3"),
-                                  "POST", form.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+    status, _headers, body = fetch(
+        portals.url("hanweb", "/module/web/jpage/dataproxy.jsp?startrecord=4&endrecord=8&perpage=3"),
+        "POST",
+        form.encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     xml = body.decode()
     assert status == 200 and "<totalrecord>8</totalrecord>" in xml and xml.count("<record>") == 5
     assert fetch(portals.url("hanweb", "/module/web/jpage/dataproxy.jsp"))[0] == 405

@@ -154,8 +154,11 @@ def test_xlsx_attachment_rows_as_table() -> None:
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)
-    doc = document(out.getvalue(), {"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
-                   "http://127.0.0.2/files/2023nb.xlsx")
+    doc = document(
+        out.getvalue(),
+        {"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+        "http://127.0.0.2/files/2023nb.xlsx",
+    )
     assert doc.kind == "xlsx" and doc.error == ""
     assert doc.tables == ((("第二十条第（五）项", "本年处理决定数量"), ("行政许可", "867"), ("行政处罚", "12"),
                            ("行政强制", "")),)
@@ -179,7 +182,9 @@ def test_legacy_doc_through_antiword_keeps_its_table() -> None:
     assert doc.kind == "doc" and doc.error == ""
     assert doc.title == "德清县应急管理局2023年政府信息公开工作年度报告"
     assert doc.is_report and doc.year == 2023 and doc.agency == "德清县应急管理局"
-    assert doc.tables == ((("信息内容", "本年处理决定数量"), ("行政许可", "867"), ("行政处罚", "12"), ("行政强制", "3")),)
+    assert doc.tables == (
+        (("信息内容", "本年处理决定数量"), ("行政许可", "867"), ("行政处罚", "12"), ("行政强制", "3")),
+    )
     assert "行政许可\t867" in doc.text and "|" not in doc.text
 
 
@@ -199,7 +204,9 @@ def test_legacy_xls_rows_as_table() -> None:
     body = (ATTACHMENTS / "figures2023.xls").read_bytes()
     doc = document(body, {"Content-Type": "application/vnd.ms-excel"}, "http://127.0.0.2/files/figures2023.xls")
     assert doc.kind == "xls" and doc.error == ""
-    assert doc.tables == ((("信息内容", "本年处理决定数量"), ("行政许可", "867"), ("行政处罚", "12"), ("行政强制", "3")),)
+    assert doc.tables == (
+        (("信息内容", "本年处理决定数量"), ("行政许可", "867"), ("行政处罚", "12"), ("行政强制", "3")),
+    )
     assert "行政许可\t867" in doc.text
     assert document(body[:512], {}, "http://127.0.0.2/files/figures2023.xls").error.startswith("broken-xls")
 
