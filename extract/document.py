@@ -97,6 +97,8 @@ def document(body: bytes, headers: Mapping[str, str], url: str, options: Extract
         return _attachment_document(body, url, kind, options)
     except RecursionError as exc:  # pathological nesting: keep the capture, say why
         return Document(url=url, kind=kind, error=f"extract-failed: {exc}")
+    except Exception as exc:  # a broken install or a library bug: the capture is indexed with the reason
+        return Document(url=url, kind=kind, error=f"extract-failed: {type(exc).__name__}: {exc}"[:500])
 
 
 def _finish(url: str, kind: str, title: str, text: str, tables: tuple[Table, ...], published: str, agency: str,

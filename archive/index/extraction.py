@@ -34,8 +34,8 @@ class ExtractJob:
     title: str = ""  # an attachment's link text: its title until the file says otherwise
 
 
-class _ExtractTimeout(Exception):
-    pass
+class _ExtractTimeout(BaseException):
+    """Raised by the alarm inside `document`, which turns every Exception into an error field."""
 
 
 def _on_alarm(_signum: int, _frame: object) -> None:

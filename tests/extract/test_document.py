@@ -224,3 +224,24 @@ def test_scanned_pdf_without_text_layer_is_reported_as_such() -> None:
     pdf.save()
     doc = document(out.getvalue(), {"Content-Type": "application/pdf"}, "http://127.0.0.2/files/scan2023.pdf")
     assert doc.kind == "pdf" and doc.error.startswith("scanned-pdf") and not doc.is_report
+
+
+def test_document_never_raises_when_a_library_is_missing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Debian's pip 23 skipped `lxml[html_clean]`: trafilatura then raised ImportError on every page.
+    Reproduced by hiding the module in a fresh interpreter; the capture must be kept with the reason."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['lxml_html_clean'] = None\n"
+        "sys.modules['lxml.html.clean'] = None\n"
+        "from extract.document import document\n"
+        "page = '<html><head><title>某局2023年政府信息公开工作年度报告</title></head><body><p>一、总体情况</p></body></html>'\n"
+        "doc = document(page.encode(), {'Content-Type': 'text/html; charset=utf-8'}, 'http://127.0.0.2/a.html')\n"
+        "print(doc.error)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("extract-failed: ModuleNotFoundError") and "lxml.html.clean" in done.stdout, \
+        done.stdout + done.stderr[-2000:]
