@@ -49,6 +49,7 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
 }
 LOGSTATS_INTERVAL = 60.0
 EXTENSIONS["crawler.gc_freeze.FreezeStartupHeap"] = 0  # full GC collections skip the start-up heap
+EXTENSIONS["crawler.suffixes.OfflineSuffixList"] = 0  # cookies: the bundled public suffix list, never the network
 EXTENSIONS["crawler.progress.Progress"] = 500  # live line on a terminal, log lines otherwise
 SPIDER_MIDDLEWARES: dict[str, int | None] = {}
 ITEM_PIPELINES: dict[str, int] = {}
