@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,24 @@ def test_bad_setting_override_is_refused(tmp_path: Path) -> None:
                                        "-s", "NOEQUALS"])
     assert result.exit_code == 2
     assert "is not NAME=VALUE" in result.output
+
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("DOWNLOAD_DELAY=abc", "DOWNLOAD_DELAY='abc': expected a number"),
+    ("NIANBAO_MAX_LIST_PAGES=-5", "NIANBAO_MAX_LIST_PAGES='-5': must be at least 1"),
+    ("NIANBAO_MAX_LIST_PAGE=5", "NIANBAO_MAX_LIST_PAGE: not a nianbao setting; did you mean NIANBAO_MAX_LIST_PAGES?"),
+    ("NIANBAO_WARC_GZIP_LEVEL=12", "must be between 0 and 9"),
+    ("ROBOTSTXT_OBEY=maybe", "ROBOTSTXT_OBEY='maybe': expected True or False"),
+])
+@pytest.mark.parametrize("command", ["crawl", "demo"])
+def test_bad_settings_are_refused_before_anything_starts(tmp_path: Path, command: str, setting: str,
+                                                        said: str) -> None:
+    seeds = tmp_path / "seeds.csv"
+    seeds.write_text("agency,province,city,county,url\n某局,某省,,,http://127.0.0.2/\n", encoding="utf-8")
+    args = ["crawl", "--seeds", str(seeds), "--archive", str(tmp_path / "a")] if command == "crawl" else \
+        ["demo", "--archive", str(tmp_path / "a")]
+    done = subprocess.run([sys.executable, "-m", "crawler.cli", *args, "-s", setting], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert said in done.stderr and "Traceback" not in done.stderr
+    assert "Demo finished" not in done.stdout and not (tmp_path / "a" / "warc").exists()

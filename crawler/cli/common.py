@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from crawler.settings.validate import check_overrides
+
 archive_option = click.option(
     "--archive",
     "archive",
@@ -16,13 +18,16 @@ archive_option = click.option(
 
 
 def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
-    """Turn `-s NAME=VALUE` pairs into a dict, refusing malformed ones."""
+    """Turn `-s NAME=VALUE` pairs into a dict, refusing malformed ones and values a setting cannot take."""
     settings: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-s")
         settings[name.strip()] = value
+    problems = check_overrides(settings)
+    if problems:
+        raise click.BadParameter("; ".join(problems), param_hint="-s")
     return settings
 
 
