@@ -95,8 +95,9 @@ def run_crawl(request: CrawlRequest) -> CrawlOutcome:
         record["finished"] = _now()
         _write_run(archive, record)
         _update_index(archive)
+        logger.debug("run %s finished: %s", run_id, json.dumps(record["stats"], ensure_ascii=False))
         failed = len(request.seeds) - record["stats"]["seeds_answered"] - len(record["stats"]["blocked"])
-        logger.info("run %s finished: %s", run_id, json.dumps(record["stats"], ensure_ascii=False))
+        outcome.messages.append(summary_line(record, getattr(spider, "seed_errors", {})))
         outcome.code = EXIT_FAILED if request.seeds and failed > len(request.seeds) / 2 else EXIT_OK
         return outcome
     finally:
@@ -124,6 +125,21 @@ def _run_scrapy(request: CrawlRequest, plan: RunPlan,
     process.crawl(crawler, seeds=request.seeds, plan=plan)
     process.start()
     return crawler.spider, dict(crawler.stats.get_stats() if crawler.stats else {}), items
+
+
+def summary_line(record: Mapping[str, Any], seed_errors: Mapping[str, str]) -> str:
+    """One line for the end of a run: what was found, and which seeds failed and why."""
+    stats = record["stats"]
+    seeds, answered, blocked = stats["seeds"], stats["seeds_answered"], len(stats["blocked"])
+    failed = seeds - answered - blocked
+    line = (f"run {record['id']}: {stats['reports_found']} reports, {stats['attachments_found']} attachments, "
+            f"{stats['pages_fetched']} pages; {answered} of {seeds} seeds answered"
+            + (f", {blocked} blocked by anti-bot appliances" if blocked else ""))
+    if failed > 0:
+        causes = [f"{seed} ({why})" for seed, why in list(seed_errors.items())[:5]]
+        more = f" and {failed - len(causes)} more" if failed > len(causes) else ""
+        line += f". {failed} of {seeds} seeds failed: {', '.join(causes) or 'no answer'}{more}"
+    return line
 
 
 def crawl_settings(request: CrawlRequest, messages: list[str]) -> Any:

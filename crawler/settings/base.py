@@ -48,7 +48,9 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.RetryBackoff": 60,
 }
 LOGSTATS_INTERVAL = 60.0
+STATS_DUMP = False  # the run record (DIR/runs/ID.json) keeps the stats; the terminal gets one summary line
 EXTENSIONS["crawler.gc_freeze.FreezeStartupHeap"] = 0  # full GC collections skip the start-up heap
+EXTENSIONS["crawler.quiet.NetworkErrorsWithoutTracebacks"] = 0  # unreachable sites: a warning, no traceback
 EXTENSIONS["crawler.suffixes.OfflineSuffixList"] = 0  # cookies: the bundled public suffix list, never the network
 EXTENSIONS["crawler.progress.Progress"] = 500  # live line on a terminal, log lines otherwise
 SPIDER_MIDDLEWARES: dict[str, int | None] = {}

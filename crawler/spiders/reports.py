@@ -76,6 +76,7 @@ class ReportsSpider(scrapy.Spider):
         self._plan = plan
         self.blocked: dict[str, str] = {}  # seed URL → appliance
         self.seed_ok: set[str] = set()
+        self.seed_errors: dict[str, str] = {}  # seed URL → why its own page never answered
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportsSpider:
@@ -131,6 +132,9 @@ class ReportsSpider(scrapy.Spider):
             return
         reason = failure.value.__class__.__name__
         self.crawler.stats.inc_value(f"nianbao/errors/{reason}")
+        provenance = request.meta.get("nianbao") or {}
+        if not provenance.get("hop_path"):  # the seed's own page
+            self.seed_errors[provenance.get("seed", request.url)] = reason
         logger.warning("failed %s: %s (%s)", request.url, message, reason)
 
     def parse(self, response: Response, **_: Any) -> Iterator[Any]:

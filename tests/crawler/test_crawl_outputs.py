@@ -312,3 +312,22 @@ def test_connection_headers_and_framing_as_received(crawl: tuple[Path, str, str]
     listing = captures[portal + "/zwgk/ndbg/"]  # chunked on the wire, stored de-chunked: declared
     assert listing.header("X-Archive-Orig-Transfer-Encoding") == "chunked"
     assert int(listing.header("Content-Length")) == len(listing.payload) and not listing.header("Transfer-Encoding")
+
+
+def test_a_crawl_whose_seeds_all_fail_ends_with_one_line_and_exit_1(tmp_path: Path) -> None:
+    """Hosts refusing connections: no tracebacks, no JSON blob; one closing line naming each seed and why."""
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    seeds = tmp_path / "seeds.csv"
+    seeds.write_text("agency,province,city,county,url\n"
+                     f"甲局,某省,,,http://127.0.0.2:{port}/\n乙局,某省,,,http://127.0.0.3:{port}/\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--seeds", str(seeds), "--archive",
+                           str(tmp_path / "a"), "-s", "RETRY_TIMES=0", "-s", "NIANBAO_INDEX_INTERVAL=0"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "{" not in done.stderr.splitlines()[-1]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.endswith(f"2 of 2 seeds failed: http://127.0.0.2:{port}/ (DownloadConnectionRefusedError), "
+                         f"http://127.0.0.3:{port}/ (DownloadConnectionRefusedError)"), last
