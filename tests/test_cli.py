@@ -60,3 +60,21 @@ def test_bad_settings_are_refused_before_anything_starts(tmp_path: Path, command
     assert done.returncode == 2, done.stdout + done.stderr
     assert said in done.stderr and "Traceback" not in done.stderr
     assert "Demo finished" not in done.stdout and not (tmp_path / "a" / "warc").exists()
+
+
+@pytest.mark.parametrize("command", ["index", "pack", "verify", "search", "export", "serve"])
+@pytest.mark.parametrize("state", ["missing", "empty", "other"])
+def test_a_folder_that_is_not_an_archive_is_refused_with_one_message(tmp_path: Path, command: str,
+                                                                     state: str) -> None:
+    folder = tmp_path / "not-an-archive"
+    if state != "missing":
+        folder.mkdir()
+    if state == "other":
+        (folder / "notes.txt").write_text("x", encoding="utf-8")
+    args = [command, "--archive", str(folder)] + (["复议"] if command == "search" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert f"{folder} is not a nianbao archive" in result.output
+    assert f"nianbao crawl --seeds FILE --archive {folder}" in result.output
+    assert not (tmp_path / "not-an-archive").exists() or state != "missing"  # nothing created
+    assert not list(tmp_path.rglob("*.wacz"))

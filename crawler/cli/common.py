@@ -31,9 +31,22 @@ def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
     return settings
 
 
+def require_archive(archive: Path) -> Path:
+    """Return ARCHIVE when it holds WARC files, or fail with the one message every command gives."""
+    warc = archive / "warc"
+    if not warc.is_dir() or not any(warc.iterdir()):
+        what = "does not exist" if not archive.exists() else "holds no WARC files (no warc/ folder)" \
+            if not warc.is_dir() else "holds no WARC files (warc/ is empty)"
+        raise click.ClickException(f"{archive} is not a nianbao archive: it {what}. Crawl into it first "
+                                   f"(`nianbao crawl --seeds FILE --archive {archive}` or `nianbao demo "
+                                   f"--archive {archive}`), or give the folder that holds warc/")
+    return archive
+
+
 def require_index(archive: Path) -> Path:
     """Return ARCHIVE/index.db or fail with what to run."""
     db = archive / "index.db"
     if not db.exists():
+        require_archive(archive)
         raise click.ClickException(f"{db} does not exist; run `nianbao index --archive {archive}` first")
     return db

@@ -10,7 +10,7 @@ import click
 
 from archive.index.progress import ProgressSink
 
-from .common import archive_option
+from .common import archive_option, require_archive
 
 
 def _terminal_bar(line: str, share: float, final: bool) -> None:
@@ -37,9 +37,7 @@ def index(archive: Path, workers: int | None, quiet: bool) -> None:
     """
     from archive.index.build import build_index
 
-    if not (archive / "warc").is_dir():
-        raise click.ClickException(f"{archive / 'warc'} does not exist: is {archive} an archive folder "
-                                   "(run `nianbao crawl` or `nianbao demo` first)?")
+    require_archive(archive)
     progress: bool | ProgressSink = False if quiet else _terminal_bar if sys.stderr.isatty() else True
     report = build_index(archive, progress=progress, workers=workers or os.cpu_count(),
                          progress_every=0.2 if sys.stderr.isatty() else 10.0)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import archive_option
+from .common import archive_option, require_archive
 
 
 @click.command()
@@ -23,6 +23,7 @@ def pack(archive: Path, output: Path | None, title: str) -> None:
     """
     from archive.warc.wacz import pack_wacz
 
+    require_archive(archive)
     target = output or archive / f"{archive.resolve().name}.wacz"
     try:
         pack_wacz(archive, target, title)

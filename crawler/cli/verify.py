@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import archive_option
+from .common import archive_option, require_archive
 
 
 @click.command()
@@ -26,6 +26,7 @@ def verify(archive: Path, repair: bool) -> None:
     """
     from archive.check import ArchiveBusy, check_archive
 
+    require_archive(archive)
     try:
         result = check_archive(archive, repair=repair)
     except (ArchiveBusy, FileNotFoundError) as exc:
