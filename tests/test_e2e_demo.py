@@ -195,6 +195,57 @@ def test_rebuilt_index_is_identical(crawled: tuple[DemoPortals, Path, dict[str, 
     assert "0 WARC files indexed" in second
 
 
+# Every table of the index, ids replaced by what they point at (a document by its record's place).
+_DOC = "(select c.warc_file || '@' || c.warc_offset from documents x join captures c on c.id = x.capture_id " \
+       "where x.id = {})"
+INDEX_TABLES = {
+    "captures": "select url, status, record_type, warc_file, warc_offset, warc_length, payload_digest, role, via "
+                "from captures",
+    "documents": "select c.warc_file, c.warc_offset, d.url, d.agency, d.province, d.title, d.year, d.published, "
+                 "d.kind, d.encoding, d.mojibake, d.is_report, d.report_score, d.text, d.text_simplified, "
+                 "d.extractor_version, d.error, d.tables, " + _DOC.format("d.parent_id") + ", a.agency "
+                 "from documents d join captures c on c.id = d.capture_id left join agencies a on a.id = d.agency_id",
+    "report_figures": "select " + _DOC.format("f.document_id") + ", section, row_label, col_label, value "
+                      "from report_figures f",
+    "report_checks": "select " + _DOC.format("k.document_id") + ", check_name, ok, detail from report_checks k",
+    "report_sections": "select " + _DOC.format("s.document_id") + ", section, text from report_sections s",
+    "report_parses": "select " + _DOC.format("p.document_id") + ", format, unplaced from report_parses p",
+    "agencies": "select agency, province, city, county, url from agencies",
+}
+
+
+def test_reextraction_by_a_newer_extractor_equals_a_fresh_rebuild(
+        crawled: tuple[DemoPortals, Path, dict[str, Any]], tmp_path: Path) -> None:
+    """Every document made by an "older extractor" (its version lowered) is re-extracted on the next update:
+    the index must then equal one rebuilt from scratch, every table, ids aside, and leave no orphan rows."""
+    import shutil
+
+    _portals, archive, _run = crawled
+    for name in ("old", "fresh"):
+        shutil.copytree(archive, tmp_path / name)
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / "fresh" / f"index.db{suffix}").unlink(missing_ok=True)
+    with sqlite3.connect(tmp_path / "old" / "index.db") as conn:
+        conn.execute("update documents set extractor_version = extractor_version - 1")
+    conn.close()
+    updated = nianbao("index", "--archive", str(tmp_path / "old"), "--quiet").stdout
+    assert " 0 re-extracted" not in updated
+    nianbao("index", "--archive", str(tmp_path / "fresh"), "--quiet")
+
+    def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+        conn = sqlite3.connect(db)
+        try:
+            return sorted(conn.execute(sql).fetchall(), key=repr)
+        finally:
+            conn.close()
+
+    for table, sql in INDEX_TABLES.items():
+        assert rows(tmp_path / "old" / "index.db", sql) == rows(tmp_path / "fresh" / "index.db", sql), table
+    for table in ("report_figures", "report_checks", "report_sections", "report_parses"):
+        orphans = f"select count(*) from {table} where document_id not in (select id from documents)"
+        assert rows(tmp_path / "old" / "index.db", orphans) == [(0,)], table
+
+
 def test_search_both_scripts_and_short_queries(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
     _portals, archive, _run = crawled
     out = nianbao("search", "--archive", str(archive), "--json", "--reports-only", "行政复议").stdout

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archive.index.extraction import ExtractionPool, ExtractJob, extract_job
+from archive.index.extraction import ExtractionPool, ExtractJob
 from archive.index.figures import update_figures
 from archive.index.progress import IndexProgress, ProgressSink, log_sink
 from archive.index.store import IndexStore, document_row
@@ -117,70 +117,76 @@ class _Indexer:
         batch: list[CaptureRecord] = []
         position = start
         for capture in iter_captures(path, errors, start=start, end=size):
+            if len(batch) >= BATCH:  # stored with the file's progress up to this capture, in one transaction
+                count += self._store_batch(batch, name, count, capture.offset, capture.offset - position)
+                position, batch = capture.offset, []
             batch.append(capture)
-            if len(batch) >= BATCH:
-                count += self._store_batch(batch, path.name, capture.offset - position)
-                position = capture.offset
-                batch = []
-        count += self._store_batch(batch, path.name, size - position)
+        count += self._store_batch(batch, name, count, size, size - position)
         self.report.errors.extend(errors)
-        self.store.mark_indexed(name, size, count)
-        self.store.commit()
         self.report.files_indexed += 1
 
-    def _store_batch(self, batch: list[CaptureRecord], file_name: str, nbytes: int) -> int:
+    def _store_batch(self, batch: list[CaptureRecord], name: str, stored: int, upto: int, nbytes: int) -> int:
+        """Store `batch` and record file `name` as indexed up to byte `upto`: an interrupted index resumes
+        exactly after what it committed, never storing a capture twice."""
         documents = self.report.documents
-        if batch:
-            self._store(batch)
-        self.meter.advance(nbytes, self.report.documents - documents, file_name)
+        capture_ids = [self.store.insert_capture(capture) for capture in batch]
+        self._store_documents([(c, cid, None) for c, cid in zip(batch, capture_ids, strict=True) if _extractable(c)])
+        self.report.captures += len(batch)
+        self.store.mark_indexed(name, upto, stored + len(batch))
+        self.store.commit()
+        self.meter.advance(nbytes, self.report.documents - documents, name)
         return len(batch)
 
-    def _store(self, batch: list[CaptureRecord]) -> None:
-        capture_ids = [self.store.insert_capture(capture) for capture in batch]
-        todo = [(capture, cid) for capture, cid in zip(batch, capture_ids, strict=True) if _extractable(capture)]
-        titles = [
-            c.provenance.get("link_text", "") if c.provenance.get("role") == "attachment" else "" for c, _ in todo
-        ]
-        jobs = [_job(c, title) for (c, _), title in zip(todo, titles, strict=True)]
-        for (capture, capture_id), doc in zip(todo, self.pool.map(jobs), strict=True):
+    def _store_documents(self, todo: list[tuple[CaptureRecord, int, int | None]]) -> None:
+        """Extract and store the documents of (capture, capture id, document id to keep or None): the one
+        path of first extraction and re-extraction, so both give the same rows."""
+        jobs = [_job(c, c.provenance.get("link_text", "") if c.provenance.get("role") == "attachment" else "")
+                for c, _, _ in todo]
+        for (capture, capture_id, doc_id), doc in zip(todo, self.pool.map(jobs), strict=True):
             prov = capture.provenance
             agency_id = self.store.agency_id(prov.get("agency", ""), prov.get("province", ""), prov.get("city", ""),
                                              prov.get("county", ""), prov.get("seed", ""))
-            self.store.insert_document(document_row(doc, capture_id, agency_id, prov.get("province", "")))
-        self.report.captures += len(batch)
+            if doc_id is not None:
+                self.store.delete_document(doc_id)
+            self.store.insert_document(document_row(doc, capture_id, agency_id, prov.get("province", "")), doc_id)
         self.report.documents += len(todo)
-        self.store.commit()
 
     def reextract_stale(self) -> None:
-        conn = self.store.conn
-        stale = conn.execute(
-            "select d.id, c.warc_file, c.warc_offset from documents d join captures c on c.id = d.capture_id "
-            "where d.extractor_version < ?", (EXTRACTOR_VERSION,)).fetchall()
+        """Re-extract documents made by an older extractor, each read by its record's offset."""
+        stale = self.store.conn.execute(
+            "select d.id, d.capture_id, c.warc_file, c.warc_offset from documents d "
+            "join captures c on c.id = d.capture_id where d.extractor_version < ? order by c.warc_file, "
+            "c.warc_offset", (EXTRACTOR_VERSION,)).fetchall()
         if not stale:
             return
         logger.info("re-extracting %d documents made by an older extractor", len(stale))
         files = {p.name.removesuffix(".open"): p for p in warc_files(self.archive)}
-        for doc_id, warc_file, offset in stale:
+        todo: list[tuple[CaptureRecord, int, int | None]] = []
+        for doc_id, capture_id, warc_file, offset in stale:
             path = files.get(warc_file)
             capture = _read_at(path, offset) if path is not None else None
             if capture is None:
+                self.report.errors.append(f"{warc_file}@{offset}: record of document {doc_id} not found; "
+                                          "it keeps its old extraction")
                 continue
-            old = conn.execute("select capture_id, agency_id, province, parent_id from documents where id = ?",
-                               (doc_id,)).fetchone()
-            doc = extract_job(_job(capture))
-            self.store.delete_document(doc_id)
-            row = document_row(doc, old[0], old[1], old[2])
-            row["parent_id"] = old[3]
-            self.store.insert_document(row, doc_id)
-            self.report.reextracted += 1
+            todo.append((capture, capture_id, doc_id))
+            if len(todo) >= BATCH:
+                self._reextract(todo)
+                todo = []
+        self._reextract(todo)
+
+    def _reextract(self, todo: list[tuple[CaptureRecord, int, int | None]]) -> None:
+        documents = self.report.documents
+        self._store_documents(todo)
+        self.report.documents = documents  # re-extracted, not new
+        self.report.reextracted += len(todo)
         self.store.commit()
 
 
 def _read_at(path: Path, offset: int) -> CaptureRecord | None:
-    """The capture whose response record starts at `offset` (with its provenance)."""
-    for capture in iter_captures(path):
-        if capture.offset == offset:
-            return capture
+    """The capture whose response record starts at `offset` (with its provenance), read from there on."""
+    for capture in iter_captures(path, start=offset):
+        return capture if capture.offset == offset else None
     return None
 
 
@@ -194,17 +200,22 @@ def _files_to_index(archive: Path, limits: Mapping[str, int]) -> list[Path]:
 
 
 def build_index(archive: Path, progress: bool | ProgressSink = True, workers: int | None = None,
-                committed: Mapping[str, int] | None = None, progress_every: float = 10.0) -> IndexReport:
+                committed: Mapping[str, int] | None = None, progress_every: float = 10.0,
+                rebuild: bool = False) -> IndexReport:
     """Index every WARC record of `archive` not yet indexed; returns what was done.
 
     While a crawl holds the archive its open (`.open`) files are still growing: they are left alone,
     except those named in `committed` (final file name → bytes its writer has committed), which the
     crawl's own live updates read up to that point. One indexer at a time: a second waits.
     `progress`: True logs a line every `progress_every` seconds, a callable receives the lines.
+    `rebuild`: start from an empty index (under the lock, so no other indexer is writing it).
     """
     archive = Path(archive)
     sink = log_sink if progress is True else progress or None
     with _index_lock(archive):
+        if rebuild:
+            for name in ("index.db", "index.db-wal", "index.db-shm", "index.cdxj"):
+                (archive / name).unlink(missing_ok=True)
         indexer = _Indexer(archive, workers or os.cpu_count() or 1)
         try:
             indexer.load_runs()
@@ -219,8 +230,8 @@ def build_index(archive: Path, progress: bool | ProgressSink = True, workers: in
             indexer.meter.finish()
             if indexer.report.files_indexed or not (archive / "index.cdxj").exists():
                 write_cdxj(archive)
-            indexer.store.link_parents()
             indexer.reextract_stale()
+            indexer.store.link_parents()
             update_figures(indexer.store.db)
             return indexer.report
         finally:

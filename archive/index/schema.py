@@ -18,7 +18,7 @@ import sqlite_utils
 
 __all__ = ["SCHEMA_VERSION", "chars_of", "index_text", "open_index", "unindex_text"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ def open_index(path: Path) -> sqlite_utils.Database:
     if version == 1:
         _migrate_1_to_2(db.conn, path)
     db.conn.executescript(_FTS)
+    if 0 < version < 3:
+        _migrate_2_to_3(db.conn, path)
     db.conn.execute("insert or replace into meta values ('schema_version', ?)", (str(SCHEMA_VERSION),))
     db.conn.commit()
     return db
@@ -127,6 +129,27 @@ def _migrate_1_to_2(conn: sqlite3.Connection, path: Path) -> None:
         title_simplified = to_simplified(title or "")
         conn.execute("update documents set title_simplified = ? where id = ?", (title_simplified, doc_id))
         index_text(conn, doc_id, title_simplified, text or "")
+    conn.commit()
+
+
+def _migrate_2_to_3(conn: sqlite3.Connection, path: Path) -> None:
+    """Before schema 3 an interrupted `nianbao index` could store a file's first batches again on the next
+    run: keep the first row of each record (file, offset), remove the copies and their documents."""
+    copies = [row[0] for row in conn.execute(
+        "select id from captures c where exists (select 1 from captures k where k.warc_file = c.warc_file "
+        "and k.warc_offset = c.warc_offset and k.id < c.id)")]
+    if not copies:
+        return
+    logger.warning("%s: removing %d captures indexed twice by an interrupted index (schema 3)", path, len(copies))
+    tables = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+    for capture_id in copies:
+        for (doc_id,) in conn.execute("select id from documents where capture_id = ?", (capture_id,)).fetchall():
+            unindex_text(conn, doc_id)
+            conn.execute("delete from documents where id = ?", (doc_id,))
+            for table in ("report_figures", "report_checks", "report_sections", "report_parses"):
+                if table in tables:
+                    conn.execute(f"delete from {table} where document_id = ?", (doc_id,))
+        conn.execute("delete from captures where id = ?", (capture_id,))
     conn.commit()
 
 
