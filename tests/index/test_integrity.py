@@ -22,7 +22,9 @@ PAGES = 800
 
 def _page(n: int) -> bytes:
     title = f"第{n}局{2000 + n % 24}年政府信息公开工作年度报告"
-    body = "".join(f"<p>一、总体情况 第{n}局 第{i}段：全年主动公开政府信息{n + i}条，依申请公开{i}件。</p>" for i in range(12))
+    body = "".join(
+        f"<p>一、总体情况 第{n}局 第{i}段：全年主动公开政府信息{n + i}条，依申请公开{i}件。</p>" for i in range(12)
+    )
     return f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>{body}</body></html>".encode()
 
 
