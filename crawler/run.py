@@ -180,6 +180,8 @@ def run_stats(seeds: list[Seed], spider: Any, stats: Mapping[str, Any], items: l
         "errors": {k.split("/", 2)[-1]: v for k, v in stats.items() if k.startswith("nianbao/errors/")},
         "http_errors": {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("nianbao/http/")},
         "page_cap_reached": stats.get("nianbao/page_cap_reached", 0),
+        "seed_cap_reached": stats.get("nianbao/seed_cap_reached", 0),
+        "links_cut": stats.get("nianbao/links_cut", 0),
         "resume_skipped": stats.get("nianbao/resume_skipped", 0),
         "live_index_updates": stats.get("nianbao/index/live_updates", 0),
         "finish_reason": stats.get("finish_reason", ""),

@@ -14,7 +14,8 @@ __all__ = ["check_overrides"]
 
 _DECLARED = {s.name: s for s in SETTINGS}
 # Declared settings that count something: at least 1 (0 would stop every list or walk at once).
-_AT_LEAST_ONE = {"NIANBAO_MAX_LIST_PAGES", "NIANBAO_MAX_NAV_DEPTH", "NIANBAO_WARC_MAX_SIZE"}
+_AT_LEAST_ONE = {"NIANBAO_MAX_LIST_PAGES", "NIANBAO_MAX_NAV_DEPTH", "NIANBAO_WARC_MAX_SIZE",
+                 "NIANBAO_MAX_PAGES_PER_SEED", "NIANBAO_MAX_LINKS_PER_PAGE"}
 _RANGES = {"NIANBAO_WARC_GZIP_LEVEL": (0, 9)}
 _BOOLEAN = {"1", "0", "true", "false", "yes", "no", "on", "off"}
 # Scrapy settings whose default is a whole number but which Scrapy reads as a float.

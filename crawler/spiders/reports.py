@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,7 @@ class Nav:
     page: int = 1  # page number within a report list
     aggregator: bool = False  # descends from an aggregator seed
     jpaas: tuple[dict[str, str], int] | None = None  # a JPaaS list's query (values, page size)
+    list_root: str = ""  # first page of the list this page belongs to: pages are counted per list
 
 
 class ReportsSpider(scrapy.Spider):
@@ -68,6 +70,8 @@ class ReportsSpider(scrapy.Spider):
     # from the settings, in from_crawler
     max_list_pages: int
     max_nav_depth: int
+    max_seed_pages: int
+    max_links: int
     aggregator_hosts: list[str]
 
     def __init__(self, seeds: list[Seed] | None = None, plan: RunPlan | None = None, **kwargs: Any) -> None:
@@ -77,6 +81,8 @@ class ReportsSpider(scrapy.Spider):
         self.blocked: dict[str, str] = {}  # seed URL → appliance
         self.seed_ok: set[str] = set()
         self.seed_errors: dict[str, str] = {}  # seed URL → why its own page never answered
+        self._list_pages: Counter[str] = Counter()  # list root → pages requested
+        self._seed_pages: Counter[str] = Counter()  # seed → requests made
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportsSpider:
@@ -84,6 +90,8 @@ class ReportsSpider(scrapy.Spider):
         settings = crawler.settings
         spider.max_list_pages = setting(settings, "NIANBAO_MAX_LIST_PAGES")
         spider.max_nav_depth = setting(settings, "NIANBAO_MAX_NAV_DEPTH")
+        spider.max_seed_pages = setting(settings, "NIANBAO_MAX_PAGES_PER_SEED")
+        spider.max_links = setting(settings, "NIANBAO_MAX_LINKS_PER_PAGE")
         spider.aggregator_hosts = [h.lower() for h in setting(settings, "NIANBAO_AGGREGATOR_HOSTS")]
         return spider
 
@@ -177,9 +185,11 @@ class ReportsSpider(scrapy.Spider):
         """A JPaaS list answer (JSON holding an HTML fragment): its links, then the next page."""
         html = jpaas_html(response.text if hasattr(response, "text") else response.body.decode("utf-8", "replace"))
         yield from self._follow_links(response, links_in(html, response.url), "list")
-        if html and "<a" in html and nav.jpaas and nav.page + 1 <= self.max_list_pages:
+        if html and "<a" in html and nav.jpaas:
             values, size = nav.jpaas
-            yield self._page_request(response, jpaas_request(response.url, values, nav.page + 1, size), nav.jpaas)
+            request = self._page_request(response, jpaas_request(response.url, values, nav.page + 1, size), nav.jpaas)
+            if request is not None:
+                yield request
 
     def _parse_html(self, response: Response, nav: Nav, text: str, content_type: str) -> Iterator[Any]:
         if "xml" in content_type and "<recordset>" in text:  # a Hanweb dataproxy.jsp page of records
@@ -226,20 +236,24 @@ class ReportsSpider(scrapy.Spider):
 
     def _paginate(self, response: Response, text: str) -> Iterator[scrapy.Request]:
         cap = self.max_list_pages
-        for page in trs_pages(response.url, text, cap):
-            yield self._page_request(response, page)
-        for page in hanweb_proxy_requests(response.url, text, cap):
-            yield self._page_request(response, page)
+        pages = [*trs_pages(response.url, text, cap), *hanweb_proxy_requests(response.url, text, cap)]
+        requests = [self._page_request(response, page) for page in pages]
         params = jpaas_params(text)
         if params:
-            yield self._page_request(response, jpaas_request(response.url, params[0], 1, params[1]), params)
+            requests.append(self._page_request(response, jpaas_request(response.url, params[0], 1, params[1]),
+                                               params))
+        yield from (request for request in requests if request is not None)
 
     def _page_request(self, response: Response, page: PageRequest,
-                      jpaas: tuple[dict[str, str], int] | None = None) -> scrapy.Request:
+                      jpaas: tuple[dict[str, str], int] | None = None) -> scrapy.Request | None:
+        nav: Nav = response.meta["nav"]
+        root = nav.list_root or response.url
+        if not self._count_list_page(root, response.url, page.url) or not self._count_seed_page(response, page.url):
+            return None
         provenance = {**response.meta["nianbao"], "via": response.url, "link_text": f"page {page.page}",
                       "hop_path": response.meta["nianbao"]["hop_path"] + "P", "role": "list",
                       "reason": f"list pagination, page {page.page} of at most {self.max_list_pages}"}
-        nav = dataclasses.replace(response.meta["nav"], role="list", page=page.page, jpaas=jpaas)
+        nav = dataclasses.replace(nav, role="list", page=page.page, jpaas=jpaas, list_root=root)
         logger.debug("follow %s (list page %d): %s", page.url, page.page, provenance["reason"])
         return scrapy.Request(page.url, method=page.method, body=page.body or None,
                               headers=dict(page.headers) or None, errback=self.failed, priority=_PRIORITY["list"],
@@ -249,12 +263,17 @@ class ReportsSpider(scrapy.Spider):
                       page_role: str) -> Iterator[scrapy.Request]:
         nav: Nav = response.meta["nav"]
         provenance = response.meta["nianbao"]
+        links = self._capped(response, links)
+        may_leave = page_role == "report" or (nav.aggregator and page_role == "list")
         seen: set[str] = set()
         for href, text in links:
             href = href.strip()
             if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
                 continue
-            url = canonical_url(urljoin(response.url, href))
+            absolute = urljoin(response.url, href)
+            if not may_leave and host_key(absolute) not in nav.allowed:
+                continue  # another site: nothing more is done for it (a portal page links ~150 of them)
+            url = canonical_url(absolute)
             if url in seen or not url.startswith(("http://", "https://")):
                 continue
             seen.add(url)
@@ -272,6 +291,38 @@ class ReportsSpider(scrapy.Spider):
             request = self._link_request(response, url, text, decision, nav, link_provenance, allowed, page_role)
             if request is not None:
                 yield request
+
+    def _capped(self, response: Response, links: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The first NIANBAO_MAX_LINKS_PER_PAGE links of a page; the cut is counted and logged."""
+        if len(links) <= self.max_links:
+            return links
+        self.crawler.stats.inc_value("nianbao/links_cut")
+        logger.warning("%s has %d links: only the first %d (NIANBAO_MAX_LINKS_PER_PAGE) are considered",
+                       response.url, len(links), self.max_links)
+        return links[: self.max_links]
+
+    def _count_list_page(self, root: str, at: str, url: str) -> bool:
+        """Count one more page of the list starting at `root`; False past NIANBAO_MAX_LIST_PAGES."""
+        if self._list_pages[root] >= self.max_list_pages:
+            self.crawler.stats.inc_value("nianbao/page_cap_reached")
+            logger.info("page cap (%d pages of the list at %s) reached at %s: not following %s",
+                        self.max_list_pages, root, at, url)
+            return False
+        self._list_pages[root] += 1
+        return True
+
+    def _count_seed_page(self, response: Response, url: str) -> bool:
+        """Count one more request of this seed; False past NIANBAO_MAX_PAGES_PER_SEED."""
+        seed = response.meta["nianbao"]["seed"]
+        if self._seed_pages[seed] >= self.max_seed_pages:
+            if self._seed_pages[seed] == self.max_seed_pages:
+                self.crawler.stats.inc_value("nianbao/seed_cap_reached")
+                logger.warning("seed %s reached NIANBAO_MAX_PAGES_PER_SEED (%d requests): not following %s and "
+                               "the rest of this seed", seed, self.max_seed_pages, url)
+                self._seed_pages[seed] += 1
+            return False
+        self._seed_pages[seed] += 1
+        return True
 
     def _scope(self, nav: Nav, provenance: dict[str, str], url: str, text: str, decision: LinkDecision,
                page_role: str) -> tuple[tuple[str, ...], dict[str, str]] | None:
@@ -293,9 +344,12 @@ class ReportsSpider(scrapy.Spider):
         return None
 
     def _next_nav(self, response: Response, url: str, decision: LinkDecision, nav: Nav,
-                  page_role: str) -> tuple[int, int] | None:
-        """(navigation depth, list page) of a link, or None when a depth or page cap stops it."""
-        depth, page = nav.depth, nav.page
+                  page_role: str) -> tuple[int, int, str] | None:
+        """(navigation depth, list page, list root) of a link, or None when a depth or page cap stops it.
+
+        Every list page reached from a page of a list on the same host (numbered pages, 下一页, 更多)
+        counts against that list's NIANBAO_MAX_LIST_PAGES, whatever page number it claims."""
+        depth, page, root = nav.depth, nav.page, ""
         if decision.role == "column":
             depth += 1
             if depth > self.max_nav_depth:
@@ -303,22 +357,22 @@ class ReportsSpider(scrapy.Spider):
                 return None
         elif decision.role == "list":
             is_pagination = decision.reason.startswith("pagination") and page_role == "list"
+            same_list = page_role == "list" and host_key(url) == host_key(response.url)
+            root = (nav.list_root or response.url) if same_list else url
             page = page + 1 if is_pagination else 1
-            if page > self.max_list_pages:
-                self.crawler.stats.inc_value("nianbao/page_cap_reached")
-                logger.info("page cap (%d) reached at %s: not following %s", self.max_list_pages, response.url, url)
-                return None
             if not is_pagination:
                 depth += 1
                 if depth > self.max_nav_depth + 2:
                     logger.debug("drop %s: navigation depth %d", url, depth)
                     return None
-        return depth, page
+            if not self._count_list_page(root, response.url, url):
+                return None
+        return depth, page, root
 
     def _link_request(self, response: Response, url: str, text: str, decision: LinkDecision, nav: Nav,
                       provenance: dict[str, str], allowed: tuple[str, ...], page_role: str) -> scrapy.Request | None:
         position = self._next_nav(response, url, decision, nav, page_role)
-        if position is None:
+        if position is None or not self._count_seed_page(response, url):
             return None
         role = decision.role
         headers = self._conditional_headers(url) if role in ("report", "candidate", "attachment") else {}
@@ -326,7 +380,8 @@ class ReportsSpider(scrapy.Spider):
         new_provenance = {**provenance, "via": response.url, "link_text": text[:200],
                           "hop_path": provenance["hop_path"] + hop, "role": role,
                           "reason": f"{decision.reason} (score {decision.score:.2f})"}
-        new_nav = dataclasses.replace(nav, role=role, allowed=allowed, depth=position[0], page=position[1])
+        new_nav = dataclasses.replace(nav, role=role, allowed=allowed, depth=position[0], page=position[1],
+                                      list_root=position[2])
         logger.debug("follow %s as %s: %s", url, role, new_provenance["reason"])
         return scrapy.Request(url, headers=headers or None, errback=self.failed, priority=_PRIORITY.get(role, 0),
                               meta={"nianbao": new_provenance, "nav": new_nav})
