@@ -7,7 +7,6 @@ itself on such an address (the demo portals and tests run on 127.0.0.x).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from urllib.parse import urlsplit
 
@@ -18,7 +17,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from crawler.settings.declared import setting
 from crawler.urls import is_private_host
 
-__all__ = ["PrivateAddressGuard", "RetryBackoff"]
+__all__ = ["PrivateAddressGuard"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,30 +53,3 @@ class PrivateAddressGuard:
                        "(set NIANBAO_ALLOW_PRIVATE_ADDRESSES=True to allow)", request.url, host, seed or "-")
         self.crawler.stats.inc_value("nianbao/refused/private_address")
         raise IgnoreRequest(f"private address {host}")
-
-
-class RetryBackoff:
-    """Exponential back-off for retried requests (Scrapy's RetryMiddleware retries at once).
-
-    A retry waits NIANBAO_RETRY_BACKOFF × 2^(attempt−1) seconds (capped at NIANBAO_RETRY_BACKOFF_MAX)
-    before it is sent; 0 turns it off.
-    """
-
-    def __init__(self, base: float, cap: float) -> None:
-        self.base = base
-        self.cap = cap
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> RetryBackoff:
-        base = setting(crawler.settings, "NIANBAO_RETRY_BACKOFF")
-        if base <= 0:
-            raise NotConfigured("NIANBAO_RETRY_BACKOFF is 0: retries are sent at once")
-        return cls(base, setting(crawler.settings, "NIANBAO_RETRY_BACKOFF_MAX"))
-
-    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        attempt = int(request.meta.get("retry_times", 0))
-        if attempt:
-            delay = min(self.cap, self.base * 2 ** (attempt - 1))
-            logger.debug("retry %d of %s after %.1f s", attempt, request.url, delay)
-            await asyncio.sleep(delay)
-        return None

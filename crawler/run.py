@@ -137,8 +137,10 @@ def summary_line(record: Mapping[str, Any], seed_errors: Mapping[str, str]) -> s
             + (f", {blocked} blocked by anti-bot appliances" if blocked else ""))
     if failed > 0:
         causes = [f"{seed} ({why})" for seed, why in list(seed_errors.items())[:5]]
-        more = f" and {failed - len(causes)} more" if failed > len(causes) else ""
-        line += f". {failed} of {seeds} seeds failed: {', '.join(causes) or 'no answer'}{more}"
+        if len(causes) < failed:
+            causes.append(f"{failed - len(causes)} more without an answer before the crawl ended"
+                          if not causes else f"and {failed - len(causes)} more")
+        line += f". {failed} of {seeds} seeds failed: {', '.join(causes)}"
     return line
 
 

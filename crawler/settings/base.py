@@ -45,8 +45,8 @@ USER_AGENT = "nianbao/0.1 (+https://example.org/nianbao; annual-report archiving
 # --- crawler ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.PrivateAddressGuard": 50,
-    "crawler.middlewares.RetryBackoff": 60,
 }
+SCHEDULER = "crawler.scheduler.BackoffScheduler"  # retries wait for their back-off outside the download slots
 LOGSTATS_INTERVAL = 60.0
 STATS_DUMP = False  # the run record (DIR/runs/ID.json) keeps the stats; the terminal gets one summary line
 EXTENSIONS["crawler.gc_freeze.FreezeStartupHeap"] = 0  # full GC collections skip the start-up heap

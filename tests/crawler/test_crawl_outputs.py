@@ -331,3 +331,40 @@ def test_a_crawl_whose_seeds_all_fail_ends_with_one_line_and_exit_1(tmp_path: Pa
     last = done.stderr.strip().splitlines()[-1]
     assert last.endswith(f"2 of 2 seeds failed: http://127.0.0.2:{port}/ (DownloadConnectionRefusedError), "
                          f"http://127.0.0.3:{port}/ (DownloadConnectionRefusedError)"), last
+
+
+class _Unavailable(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(503)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_retries_wait_outside_the_download_slots(tmp_path: Path) -> None:
+    """40 sites answering 503, 4 download slots, 4 s back-off, 8 s of crawl: every site's first retry must
+    go out after its back-off while the others' wait (waiting in a slot, 4 retries stalled the crawl: 8 sent)."""
+    servers = [ThreadingHTTPServer((f"127.0.3.{2 + n}", 0), _Unavailable) for n in range(40)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        seeds = tmp_path / "seeds.csv"
+        seeds.write_text("agency,province,city,county,url\n" + "".join(
+            f"局{n},某省,,,http://127.0.3.{2 + n}:{server.server_address[1]}/\n" for n, server in enumerate(servers)),
+            encoding="utf-8")
+        archive = tmp_path / "a"
+        subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--seeds", str(seeds), "--archive", str(archive),
+                        "-s", "CONCURRENT_REQUESTS=4", "-s", "RETRY_TIMES=3", "-s", "NIANBAO_RETRY_BACKOFF=4",
+                        "-s", "ROBOTSTXT_OBEY=False", "-s", "CLOSESPIDER_TIMEOUT=8", "-s", "NIANBAO_INDEX_INTERVAL=0"],
+                       capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    [log] = (archive / "logs").glob("crawl-*.log")
+    lines = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    retried = {fields[3] for fields in lines if fields[1] == "503" and "attempt=2" in fields[-1]}
+    assert len({fields[3] for fields in lines if fields[1] == "503"}) == 40
+    assert len(retried) >= 35, len(retried)
