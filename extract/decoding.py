@@ -1,10 +1,12 @@
 """Decoding of Chinese government pages: bytes + declared charsets → text, with the decision recorded.
 
-The cascade (issue #5, item 1): BOM → strict UTF-8 whatever is declared → for a Chinese legacy label
-(gb2312, gbk, gb18030, big5 …) or none, GB18030 and Big5-HKSCS (then cp950) both strictly, choosing by
-common-character frequency when both succeed → any other label strictly → chardet restricted to the
-plausible encodings → GB18030 with replacement, flagged. Every valid Big5 byte string also decodes as
-GB18030, so "GB18030 succeeded" alone proves nothing.
+The cascade: BOM (UTF-32 before UTF-16, whose BOM it starts with) → UTF-16/32 without a BOM, from where
+the zero bytes fall → HZ (`~{…~}`, pure ASCII, so it must come before UTF-8) → strict UTF-8 whatever is
+declared → the declared charset when it decodes strictly, unless a Chinese reading beats it by a stated
+margin → GB18030 and Big5-HKSCS (then cp950), both strictly, the one that reads most like Chinese over all
+of the text (up to a cap) → when no reading is plausible Chinese (Japanese, Korean pages), chardet's
+answer, recorded, with the low-confidence source `guessed` → GB18030 with replacement, flagged.
+Every valid Big5 byte string also decodes as GB18030, so "GB18030 succeeded" alone proves nothing.
 """
 
 from __future__ import annotations
@@ -13,27 +15,33 @@ import codecs
 import re
 from dataclasses import dataclass
 
-__all__ = ["Decoded", "decode_html", "decode_text", "charset_from_content_type", "COMMON_HANZI"]
+from .plausibility import COMMON_HANZI, Reading, is_chinese, measure
 
-# The ~500 most frequent characters of Chinese government prose, in both scripts. A wrong legacy
-# decoding produces rare characters (or none of these), so their share picks the right codec.
-COMMON_HANZI = frozenset(
-    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面"
-    "而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把"
-    "性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质"
-    "气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活"
-    "设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则"
-    "任取据处理府研质信息报告况情依申请办复议诉讼规范收费许可罚强制主动予以无法提供不予其他单位机关县市省局"
-    "厅委镇街道乡村区县年度工作情况开展存在改进问题要求落实推进加强制度执行监督检查服务群众网站平台发布"
-    "們個國這來時為會對說動後發現實體點業還當與關數學經過問題將無開長門現進們應變區縣處義務報況請據辦復議訴訟"
-    "規範費許罰強制單位機關廳鎮鄉歲預決審議議員政務網頁發佈總體狀況開展存進問題監督檢查衆羣臺"
-)
+__all__ = ["COMMON_HANZI", "OVERRULE_MARGIN", "Decoded", "charset_from_content_type", "decode_html",
+           "decode_text"]
 
-_LEGACY_CHINESE = {"gb2312", "gbk", "gb18030", "gb_2312-80", "x-gbk", "cp936", "euc-cn", "hz-gb-2312",
-                   "big5", "big5-hkscs", "big5hkscs", "cp950", "x-x-big5", "csbig5"}
+# A declared charset that decodes strictly is overruled only by a reading whose share of common hanzi is
+# higher by this much: right and wrong readings of the corpus lie 0.3 or more apart, so 0.2 leaves room.
+OVERRULE_MARGIN = 0.2
+_CONFIRM_CAP = 80  # CJK characters that confirm a declared Chinese charset (a doubtful one: all measured)
+
+_GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "cp936", "euc_cn", "hz"})
+_BIG5_FAMILY = frozenset({"big5", "big5hkscs", "cp950"})
+# Labels whose strict decoding proves nothing: every byte string is valid in them.
+_SINGLE_BYTE = frozenset({"iso8859-1", "cp1252", "ascii", "iso8859-15"})
+_ALIASES = {"x-gbk": "gbk", "gb_2312-80": "gb2312", "x-x-big5": "big5", "csbig5": "big5",
+            "x-euc-cn": "gb2312"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# An XHTML page or a feed declares its charset in its XML declaration instead.
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_PLAUSIBLE = ["utf-8", "gb18030", "big5", "windows-1252", "iso-8859-1", "utf-16", "shift_jis", "euc-kr"]
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# chardet answers taken as the text of a page no Chinese reading fits: multi-byte encodings whose strict
+# success means something (a single-byte answer decodes anything).
+_GUESSABLE = frozenset({"euc_jp", "shift_jis", "cp932", "euc_jis_2004", "shift_jis_2004", "euc_kr", "cp949",
+                        "johab", "iso2022_jp", "iso2022_kr", "utf-16", "utf-16-le", "utf-16-be", "utf-32",
+                        "utf-32-le", "utf-32-be", "gb18030", "big5hkscs", "cp950", "big5"})
 
 
 @dataclass(frozen=True)
@@ -42,11 +50,12 @@ class Decoded:
 
     text: str
     codec: str  # python codec actually used, e.g. "gb18030", "big5hkscs", "utf-8"
-    source: str  # bom | utf8-valid | http | meta | detected | fallback
+    source: str  # bom | utf8-valid | http | meta | detected | guessed | fallback
     declared_http: str  # charset from Content-Type ('' if none)
-    declared_meta: str  # charset from <meta> ('' if none)
+    declared_meta: str  # charset from <meta> or the XML declaration ('' if none)
     overruled: str  # '' or the declaration the bytes contradicted, e.g. "http:utf-8"
     replacements: int  # U+FFFD inserted by decoding (never silent)
+    detector: str = ""  # chardet's answer when it was asked (no reading was plausible Chinese), else ''
 
 
 def charset_from_content_type(content_type: str | None) -> str:
@@ -58,28 +67,16 @@ def charset_from_content_type(content_type: str | None) -> str:
 
 
 def _meta_charset(body: bytes) -> str:
-    match = _META_CHARSET.search(body[:4096])
+    match = _META_CHARSET.search(body[:4096]) or _XML_ENCODING.match(body[:512])
     return match.group(1).decode("ascii", "replace").strip().lower() if match else ""
 
 
 def _normalise(label: str) -> str:
     """Python codec name for a label, '' when unknown."""
     try:
-        return codecs.lookup(label).name
+        return codecs.lookup(_ALIASES.get(label, label)).name
     except LookupError:
         return ""
-
-
-_HANZI = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-def _common_share(text: str) -> float:
-    # A few thousand characters from the body settle it; markup at the top carries little Chinese.
-    middle = len(text) // 2
-    hanzi = _HANZI.findall(text[middle - 3000: middle + 3000] if len(text) > 6000 else text)
-    if not hanzi:
-        return 0.0
-    return len(COMMON_HANZI.intersection(hanzi)) / len(set(hanzi))
 
 
 def _strict(body: bytes, codec: str) -> str | None:
@@ -89,81 +86,182 @@ def _strict(body: bytes, codec: str) -> str | None:
         return None
 
 
-def _chinese_legacy(body: bytes) -> tuple[str, str] | None:
-    """GB18030 vs Big5-HKSCS/cp950, both strictly; the one with more common characters wins."""
-    candidates: list[tuple[str, str]] = []
-    gb = _strict(body, "gb18030")
-    if gb is not None:
-        candidates.append(("gb18030", gb))
-    for big5 in ("big5hkscs", "cp950"):
-        text = _strict(body, big5)
-        if text is not None:
-            candidates.append((big5, text))
-            break
-    if not candidates:
-        return None
-    if len(candidates) == 1:
-        return candidates[0]
-    # Ties go to GB18030: mainland portals far outnumber Big5 mirrors.
-    return max(candidates, key=lambda c: (_common_share(c[1]), c[0] == "gb18030"))
-
-
-def _decide(body: bytes, declared_http: str, declared_meta: str) -> Decoded:
-    declared = declared_http or declared_meta
-    origin = "http" if declared_http else "meta"
-
-    def result(text: str, codec: str, source: str, replacements: int = 0) -> Decoded:
-        overruled = []
-        for where, label in (("http", declared_http), ("meta", declared_meta)):
-            if label and not _same_family(_normalise(label), codec):
-                overruled.append(f"{where}:{label}")
-        return Decoded(text, codec, source, declared_http, declared_meta, ",".join(overruled), replacements)
-
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                       (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if body.startswith(bom):
-            text = body[len(bom):].decode(codec, "replace")
-            return result(text, codec, "bom", text.count("\ufffd"))
-    utf8 = _strict(body, "utf-8")
-    if utf8 is not None:
-        return result(utf8, "utf-8", "utf8-valid")
-    label = _normalise(declared) if declared else ""
-    if not declared or declared in _LEGACY_CHINESE or label in {"gb2312", "gbk", "gb18030", "big5", "big5hkscs",
-                                                                  "cp950", "cp936", "euc_cn", "hz"}:
-        legacy = _chinese_legacy(body)
-        if legacy is not None:
-            codec, text = legacy
-            source = origin if declared and _same_family(label, codec) else "detected"
-            return result(text, codec, source)
-    elif label:
-        as_declared = _strict(body, label)
-        if as_declared is not None:
-            return result(as_declared, label, origin)
-    detected = _detect(body)
-    if detected:
-        as_detected = _strict(body, detected)
-        if as_detected is not None:
-            return result(as_detected, detected, "detected")
-    fallback = body.decode("gb18030", "replace")
-    return result(fallback, "gb18030", "fallback", fallback.count("\ufffd"))
-
-
 def _same_family(label: str, codec: str) -> bool:
-    families = ({"gb2312", "gbk", "gb18030", "cp936", "euc_cn", "hz"}, {"big5", "big5hkscs", "cp950"})
     if label == codec:
         return True
-    return any(label in family and codec in family for family in families)
+    return any(label in family and codec in family for family in (_GB_FAMILY, _BIG5_FAMILY))
+
+
+class _Decision:
+    """The declarations of one page, and the `Decoded` each outcome makes of them."""
+
+    def __init__(self, declared_http: str, declared_meta: str) -> None:
+        self.http, self.meta = declared_http, declared_meta
+        declared = declared_http or declared_meta
+        self.origin = "http" if declared_http else "meta"
+        self.label = _normalise(declared) if declared else ""
+
+    def result(self, text: str, codec: str, source: str, detector: str = "") -> Decoded:
+        overruled = [f"{where}:{label}" for where, label in (("http", self.http), ("meta", self.meta))
+                     if label and not _same_family(_normalise(label), codec)]
+        replacements = text.count("\ufffd") if source in ("bom", "fallback") else 0
+        return Decoded(text, codec, source, self.http, self.meta, ",".join(overruled), replacements, detector)
+
+
+def _bom(body: bytes) -> tuple[str, int] | None:
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return codec, len(bom)
+    return None
+
+
+def _wide_without_bom(body: bytes) -> tuple[str, str] | None:
+    """UTF-16/32 text without a BOM, or None. Pages in any other encoding carry no zero byte."""
+    sample = body[:4096]
+    if b"\x00" not in sample or len(sample) < 8:
+        return None
+    size = len(sample) - len(sample) % 4
+    quarter = size // 4
+    zeros = [sample[i:size:4].count(0) for i in range(4)]
+    # Where ASCII puts its zero bytes: UTF-32's top two bytes (BMP), UTF-16's high byte.
+    layouts = (("utf-32-le", zeros[3] == quarter and zeros[2] >= quarter // 2),
+               ("utf-32-be", zeros[0] == quarter and zeros[1] >= quarter // 2),
+               ("utf-16-le", zeros[1] + zeros[3] >= quarter // 2 and zeros[0] + zeros[2] <= quarter // 8),
+               ("utf-16-be", zeros[0] + zeros[2] >= quarter // 2 and zeros[1] + zeros[3] <= quarter // 8))
+    for codec, fits in layouts:
+        text = _strict(body, codec) if fits else None
+        if text is not None:
+            return codec, text
+    # Mostly CJK, few ASCII zeros: the right byte order reads as Chinese, the wrong one as noise.
+    for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+        text = _strict(body, codec)
+        if text is not None and is_chinese(measure(text)):
+            return codec, text
+    return None
+
+
+def _looks_hz(body: bytes) -> bool:
+    return body.isascii() and body.find(b"~{", 0, 65536) >= 0
+
+
+def _chinese_readings(body: bytes, skip: str = "") -> list[tuple[str, str, Reading]]:
+    """GB18030 and Big5-HKSCS (else cp950) readings that decode strictly, each measured.
+
+    A GB18030 reading that is plausible Chinese ends the search: Big5 bytes read as GB18030 score at most
+    0.09 on chardet's test data, far below the threshold, so Big5 could not be the right reading."""
+    readings = []
+    for family in (("gb18030",), ("big5hkscs", "cp950")):
+        if skip and skip in family:
+            continue
+        for codec in family:
+            text = _strict(body, codec)
+            if text is not None:
+                readings.append((codec, text, measure(text)))
+                break
+        if readings and readings[0][0] == "gb18030" and is_chinese(readings[0][2]):
+            break
+    return readings
+
+
+def _other_reading_exists(body: bytes, skip: str) -> bool:
+    """Whether the other Chinese family decodes the bytes strictly."""
+    families = (("gb18030",), ("big5hkscs", "cp950"))
+    return any(_strict(body, codec) is not None
+               for family in families if skip not in family for codec in family)
+
+
+def _best(readings: list[tuple[str, str, Reading]]) -> tuple[str, str, Reading] | None:
+    # Ties go to GB18030: mainland portals far outnumber Big5 mirrors.
+    return max(readings, key=lambda r: (r[2].share, r[0] == "gb18030")) if readings else None
+
+
+def _hz(body: bytes, decision: _Decision) -> Decoded | None:
+    """HZ-GB-2312 when declared (and the bytes are HZ) or when the `~{…~}` reading is plausible Chinese."""
+    text = _strict(body, "hz")
+    if text is None:
+        return None
+    if decision.label == "hz":
+        return decision.result(text, "hz", decision.origin)
+    return decision.result(text, "hz", "detected") if is_chinese(measure(text)) else None
+
+
+def _as_declared(body: bytes, decision: _Decision) -> Decoded | None:
+    """The declared charset when it decodes strictly, unless a Chinese reading is better by the margin."""
+    label = decision.label
+    chinese = label in _GB_FAMILY or label in _BIG5_FAMILY
+    if not label or label in ("utf-8", "hz"):
+        return None
+    codecs_ = ("gb18030",) if label in _GB_FAMILY else ("big5hkscs", "cp950") if chinese else (label,)
+    for codec in codecs_:
+        text = _strict(body, codec)
+        if text is not None:
+            break
+    else:
+        return None
+    if not chinese and label not in _SINGLE_BYTE:
+        return decision.result(text, codec, decision.origin)  # Japanese, Korean, …: as declared
+    skip = codec if chinese else ""
+    # GB bytes seldom decode as Big5, and a failed try costs less than measuring; Big5 bytes nearly always
+    # decode as GB18030, so a Big5 declaration goes straight to measuring.
+    if codec == "gb18030" and not _other_reading_exists(body, skip):
+        return decision.result(text, codec, decision.origin)  # nothing else the bytes could be
+    # A first look at a few CJK characters settles most declared pages; a doubtful one is measured in full
+    # before another reading may overrule it.
+    if chinese and is_chinese(measure(text, _CONFIRM_CAP)):
+        return decision.result(text, codec, decision.origin)
+    own = measure(text)
+    other = _best(_chinese_readings(body, skip=skip))
+    if other is not None and is_chinese(other[2]) and other[2].share >= own.share + OVERRULE_MARGIN:
+        return decision.result(other[1], other[0], "detected")
+    return decision.result(text, codec, decision.origin)
+
+
+def _guess(body: bytes, decision: _Decision, best: tuple[str, str, Reading] | None) -> Decoded:
+    """No reading is plausible Chinese: ask chardet, record its answer, say the source is a guess."""
+    answer = _detect(body)
+    codec = _normalise(answer) if answer else ""
+    fallback = None
+    if best is None:
+        fallback = body.decode("gb18030", "replace")
+        if is_chinese(measure(fallback)):
+            return decision.result(fallback, "gb18030", "fallback", answer)
+    if codec and (codec in _GUESSABLE or best is None):
+        text = _strict(body, codec)
+        if text is not None:
+            return decision.result(text, codec, "guessed", answer)
+    if best is not None:
+        return decision.result(best[1], best[0], "guessed", answer)
+    return decision.result(fallback or "", "gb18030", "fallback", answer)
 
 
 def _detect(body: bytes) -> str:
-    import chardet  # only reached for pages the cascade could not settle
+    import chardet  # only reached for the few pages no Chinese reading fits
 
-    try:
-        guess = chardet.detect(body[:65536], include_encodings=_PLAUSIBLE)  # type: ignore[call-arg]
-    except TypeError:  # chardet < 7 has no include_encodings
-        guess = chardet.detect(body[:65536])
-    name = guess.get("encoding") or ""
-    return _normalise(name) if name else ""
+    return chardet.detect(body[:65536]).get("encoding") or ""
+
+
+def _decide(body: bytes, declared_http: str, declared_meta: str) -> Decoded:
+    decision = _Decision(declared_http, declared_meta)
+    bom = _bom(body)
+    if bom is not None:
+        codec, skip = bom
+        return decision.result(body[skip:].decode(codec, "replace"), codec, "bom")
+    wide = _wide_without_bom(body)
+    if wide is not None:
+        return decision.result(wide[1], wide[0], "detected")
+    hz = _hz(body, decision) if decision.label == "hz" or _looks_hz(body) else None
+    if hz is not None:
+        return hz
+    utf8 = _strict(body, "utf-8")
+    if utf8 is not None:
+        return decision.result(utf8, "utf-8", "utf8-valid")
+    declared = _as_declared(body, decision)
+    if declared is not None:
+        return declared
+    best = _best(_chinese_readings(body))
+    if best is not None and is_chinese(best[2]):
+        return decision.result(best[1], best[0], "detected")
+    return _guess(body, decision, best)
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded:

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urljoin
 
 from .attachments import KIND_BY_EXTENSION, extract_attachment, kind_of
 from .classify import classify_title, report_year
-from .decoding import decode_html, decode_text
+from .decoding import Decoded, decode_html, decode_text
 from .html_text import Table, extract_main, parse_html
 from .metadata import page_agency, page_title, published_date, script_of, signature_agency, to_simplified
 from .mojibake import analyse
@@ -18,7 +18,7 @@ from .options import ExtractOptions
 
 __all__ = ["EXTRACTOR_VERSION", "Document", "document", "report_evidence"]
 
-EXTRACTOR_VERSION = 2  # bump whenever the output for the same bytes changes
+EXTRACTOR_VERSION = 3  # bump whenever the output for the same bytes changes
 
 _SECTIONS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议、行政诉讼",
              "存在的主要问题及改进情况", "其他需要报告的事项")
@@ -128,6 +128,11 @@ def _finish(url: str, kind: str, title: str, text: str, tables: tuple[Table, ...
         report_reasons=title_verdict.reasons + evidence_reasons, error=error, tables=tables, attachments=attachments)
 
 
+def _encoding_source(decoded: Decoded) -> str:
+    """How the encoding was decided; a guess names chardet's answer (no reading looked like Chinese)."""
+    return f"{decoded.source} (chardet: {decoded.detector})" if decoded.detector else decoded.source
+
+
 def _html_document(body: bytes, content_type: str, url: str, kind: str, options: ExtractOptions) -> Document:
     decoded = (
         decode_html(body[: options.max_bytes], content_type) if kind == "html" else decode_text(body, content_type)
@@ -136,11 +141,11 @@ def _html_document(body: bytes, content_type: str, url: str, kind: str, options:
     root = parse_html(decoded.text) if kind != "txt" else None
     if root is None:
         return _finish(url, kind, "", decoded.text if kind == "txt" else "", (), "", options.agency, decoded.codec,
-                       decoded.source, error or ("" if kind == "txt" else "empty-page"), (), options)
+                       _encoding_source(decoded), error or ("" if kind == "txt" else "empty-page"), (), options)
     text, tables, _method = extract_main(root, decoded.text)
     title = page_title(root)
     return _finish(url, "html", title, text, tables, published_date(root, text, url),
-                   page_agency(root, text) or options.agency, decoded.codec, decoded.source, error,
+                   page_agency(root, text) or options.agency, decoded.codec, _encoding_source(decoded), error,
                    _links(root, url), options)
 
 

@@ -1,9 +1,11 @@
 """Mojibake in Chinese text: detect, classify and, where the bytes allow, repair.
 
 Kinds:
-- `utf8-as-gbk`     UTF-8 bytes read as GBK/GB18030 (`鍦ㄦ湰…`)          lossless: repaired
+- `utf8-as-gbk`     UTF-8 bytes read as GBK/GB18030 (`鍦ㄦ湰…`)          repaired; where the GBK reader
+                    replaced bytes, the characters they belonged to are marked
 - `gbk-as-latin1`   GBK bytes read as Latin-1/cp1252 (`ÕþÎñ…`)            lossless: repaired
-- `utf8-as-cp1252`  UTF-8 read as cp1252 (`è¿™`), via ftfy.fix_encoding   lossless: repaired
+- `utf8-as-cp1252`  UTF-8 read as cp1252 or Latin-1 (`è¿™`, `Ningboï¼ŒChina`, Korean `í•œêµ­ì–´`),
+                    via ftfy.fix_encoding                                 repaired
 - `big5-as-gbk`     Big5 bytes read as GBK                                repaired; where the GBK
                     reader replaced bytes, the characters they belonged to are marked
 - `gbk-misalignment` a lost byte shifted every pair (seed 000)            repaired where the bytes and
@@ -12,6 +14,12 @@ Kinds:
 - `html-remnant`    leftover tags such as `</strong>`                     repaired (removed)
 - `replacement-run` U+FFFD runs, `锟斤拷`, `烫烫烫`                        unrepairable: re-fetch
 Never `ftfy.fix_text`: it rewrites full-width punctuation.
+
+Every repair of a line is a candidate, accepted only when the line reads better afterwards
+(`plausibility.improves`: no new control, private-use or replacement characters, no new mojibake
+sequences, no fewer common hanzi, and clearly more common hanzi, fewer mojibake sequences or fewer
+replacement characters); of several candidates the most plausible wins. A repair never adds a
+character the bytes do not give: what was lost is marked MISSING.
 """
 
 from __future__ import annotations
@@ -20,9 +28,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .decoding import COMMON_HANZI
+from .plausibility import COMMON_HANZI, Plausibility, improves, plausibility
 
-__all__ = ["MojibakeReport", "analyse", "MISSING"]
+__all__ = ["MISSING", "MojibakeReport", "analyse"]
 
 MISSING = "〓"  # the geta mark Chinese typesetting uses for a character that cannot be restored
 
@@ -30,9 +38,12 @@ _TONES = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _PINYIN = re.compile(rf"(?<=[\u3400-\u9fff])\((?=[a-z{_TONES}]*[{_TONES}])[a-z{_TONES}]{{1,7}}\)")
 _TAG = re.compile(r"</?(?:strong|b|span|p|font|br|em|i|u|div)\b[^>\n]{0,80}>", re.IGNORECASE)
 _REPLACEMENT = re.compile(r"\ufffd+|(?:锟斤拷)+|(?:烫){2,}|(?:屯){2,}")
-_LATIN_RUN = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]{4,}")
-_CP1252_EXTRA = frozenset("\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2020\u2021\u2022\u2026\u2030\u2039\u203a\u20ac\u2122")
-_CP1252_UTF8 = re.compile(r"[ÃÂâäåæçèéêëìíîïð][\u0080-\u00ff\u0152-\u2122]")
+# Runs of what cp1252 and Latin-1 make of bytes 0x80-0xFF.
+_LATIN_RUN = re.compile(r"[\u0080-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+                        r"\u2013-\u2122]{4,}")
+# A line worth a Latin repair: Latin-1 or Latin Extended letters (Chinese prose's own dashes, quotes
+# and ellipses are in General Punctuation and do not count).
+_LATIN = re.compile(r"[\u0080-\u024f]")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A line that lost one byte of its leading full-width space: starts with "?" then misread pairs.
 _MISALIGNED = re.compile(r"^\?(?P<seg>[^\x00-\x7f?]{1,200})(?P<after>[^\n]*)$", re.MULTILINE)
@@ -47,7 +58,7 @@ class MojibakeReport:
     kinds: tuple[str, ...]
     counts: tuple[tuple[str, int], ...]  # occurrences per kind
     inferred: tuple[tuple[str, str], ...]  # (character, why) for characters inferred, not determined
-    unrepaired: int  # segments left damaged
+    unrepaired: int  # characters marked MISSING and segments left damaged
 
     @property
     def count(self) -> int:
@@ -68,49 +79,114 @@ class _Work:
         self.unrepaired = 0
 
 
-def _utf8_as_gbk_signature(line: str) -> bool:
-    """UTF-8 read as GBK gives characters from GBK rows E4–E9 and 81–AF: rare ones, crowded."""
-    hanzi = _HAN.findall(line)
-    # Pairs that start on a continuation byte (0x80–0xBF) land in the rare GBK extension rows.
-    rows = sum(0xE4 <= (lead := ch.encode("gb18030")[0]) <= 0xE9 or 0x81 <= lead <= 0xAF for ch in hanzi)
-    return len(hanzi) >= 4 and rows >= 0.4 * len(hanzi)
-
-
 def _recode_lines(text: str, work: _Work) -> str:
     """Whole-line byte-level repairs: utf8-as-gbk and big5-as-gbk."""
     out = []
     for line in text.split("\n"):
-        hanzi = _HAN.findall(line)
-        if len(hanzi) >= 4 and _share(line) < 0.35:
-            for kind, enc, dec in (("utf8-as-gbk", "gb18030", "utf-8"), ("big5-as-gbk", "gbk", "big5hkscs")):
-                try:
-                    fixed = line.encode(enc).decode(dec)
-                except (UnicodeEncodeError, UnicodeDecodeError):
-                    continue
-                if _share(fixed) > max(0.5, _share(line) + 0.2):
-                    work.counts[kind] += 1
-                    line = fixed
-                    break
-            else:
-                big5 = _big5_read_as_gbk(line) if "\ufffd" in line else None
-                if big5 is not None:
-                    repaired, lost = big5
-                    work.counts["big5-as-gbk"] += 1
-                    work.damaged.add("big5-as-gbk")
-                    work.unrepaired += lost
-                    out.append(repaired)
-                    continue
-                candidate = line.encode("gb18030", "replace").decode("utf-8", "replace").replace("\ufffd", MISSING)
-                # Traditional text also lives in GBK's extension rows: only a repair that reads as
-                # common Chinese proves the line was UTF-8.
-                if _utf8_as_gbk_signature(line) and _share(candidate) >= max(0.4, _share(line) + 0.2):
-                    # Lossy: the GBK decoder replaced bytes; repair what decodes, mark the rest.
-                    work.counts["utf8-as-gbk"] += 1
-                    work.damaged.add("utf8-as-gbk")
-                    work.unrepaired += 1
-                    line = candidate
+        hanzi = len(_HAN.findall(line))
+        # A line of rare hanzi, or one where a GBK reader left replacement characters (a short table row).
+        if (hanzi >= 4 and _share(line) < 0.35) or (hanzi and "\ufffd" in line):
+            line = _best_repair(line, _cjk_candidates(line), work)
         out.append(line)
     return "\n".join(out)
+
+
+def _cjk_candidates(line: str) -> list[tuple[str, str, int]]:
+    """(kind, repaired line, characters lost) for each reading of the line's bytes that decodes."""
+    candidates = []
+    utf8 = _utf8_read_as_gbk(line)
+    if utf8 is not None:
+        candidates.append(("utf8-as-gbk", *utf8))
+    try:
+        candidates.append(("big5-as-gbk", line.encode("gbk").decode("big5hkscs"), 0))
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        big5 = _big5_read_as_gbk(line) if "\ufffd" in line else None
+        if big5 is not None:
+            candidates.append(("big5-as-gbk", *big5))
+    return candidates
+
+
+def _best_repair(line: str, candidates: list[tuple[str, str, int]], work: _Work) -> str:
+    """The most plausible candidate that reads better than the line; the line itself when none does."""
+    changed = [(kind, fixed, lost) for kind, fixed, lost in candidates if fixed != line]
+    if not changed:
+        return line
+    before = plausibility(line)
+    best: tuple[Plausibility, str, str, int] | None = None
+    for kind, fixed, lost in changed:
+        after = plausibility(fixed)
+        if improves(before, after) and (best is None or after.rank > best[0].rank):
+            best = (after, kind, fixed, lost)
+    if best is None:
+        return line
+    _after, kind, fixed, lost = best
+    work.counts[kind] += 1
+    if lost:
+        work.damaged.add(kind)
+        work.unrepaired += lost
+    return fixed
+
+
+def _gbk_bytes(line: str) -> list[int | None] | None:
+    """The bytes a GBK reader saw: each U+FFFD stands for exactly one byte it could not place."""
+    data: list[int | None] = []
+    for ch in line:
+        if ch == "\ufffd":
+            data.append(None)
+            continue
+        try:
+            data.extend(ch.encode("gbk"))
+        except UnicodeEncodeError:
+            try:
+                data.extend(ch.encode("gb18030"))
+            except UnicodeEncodeError:
+                return None
+    return data
+
+
+def _utf8_read_as_gbk(line: str) -> tuple[str, int] | None:
+    """UTF-8 bytes a GBK reader decoded: (the line read as UTF-8, characters lost), or None.
+
+    Walks the bytes as UTF-8: a character whose bytes all survived is restored, one with a lost byte
+    becomes one MISSING (never the replacement character's own GB18030 bytes read as text). None when the
+    surviving bytes are not UTF-8."""
+    data = _gbk_bytes(line)
+    if data is None or not any(b is not None and b >= 0x80 for b in data):
+        return None
+    out: list[str] = []
+    lost = i = 0
+    while i < len(data):
+        byte = data[i]
+        if byte is not None and byte < 0x80:
+            out.append(chr(byte))
+            i += 1
+            continue
+        size = 1 if byte is None or byte < 0xC0 else 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+        chunk = data[i:i + size]
+        if size > 1 and len(chunk) == size and None not in chunk:
+            try:
+                out.append(bytes(chunk).decode("utf-8"))  # type: ignore[arg-type]
+                i += size
+                continue
+            except UnicodeDecodeError:
+                pass
+        out.append(MISSING)
+        lost += 1
+        i = _past_character(data, i, 3 if size == 1 else size)
+    # Each lost character cost the GBK reader at least one byte, so it left at least one U+FFFD: more
+    # characters lost than that means the bytes were never UTF-8.
+    return ("".join(out), lost) if lost <= line.count("\ufffd") else None
+
+
+def _past_character(data: list[int | None], start: int, size: int) -> int:
+    """Index after a lost or broken character: its continuation bytes, and the lost ones among them."""
+    end = start + 1
+    while end < len(data) and end - start < size:
+        byte = data[end]
+        if byte is not None and not 0x80 <= byte < 0xC0:
+            break
+        end += 1
+    return end
 
 
 def _big5_read_as_gbk(line: str) -> tuple[str, int] | None:
@@ -157,47 +233,51 @@ def _big5_read_as_gbk(line: str) -> tuple[str, int] | None:
 
 
 def _latin_runs(text: str, work: _Work) -> str:
-    def gbk(match: re.Match[str]) -> str:
-        run = match.group(0)
-        for enc in ("cp1252", "latin-1"):
-            try:
-                fixed = run.encode(enc).decode("gbk")
-            except (UnicodeEncodeError, UnicodeDecodeError):
-                continue
-            if _HAN.search(fixed) and _share(fixed) >= 0.3:
-                work.counts["gbk-as-latin1"] += 1
-                return fixed
-        return run
-
+    """Line repairs of text read as Latin-1/cp1252: gbk-as-latin1, and ftfy's utf8-as-cp1252 class."""
     lines = []
     for line in text.split("\n"):
-        high = sum("\u0080" <= ch <= "\u00ff" or ch in _CP1252_EXTRA for ch in line)
-        if high >= 4 and high * 2 >= len(line.replace(" ", "")) * 0.6:
-            fixed_line = _whole_line_gbk(line)
-            if fixed_line is not None:
-                work.counts["gbk-as-latin1"] += 1
-                lines.append(fixed_line)
-                continue
-        if _CP1252_UTF8.search(line):
-            import ftfy  # only for text that shows the UTF-8-as-cp1252 signature
-
-            fixed_line = ftfy.fix_encoding(line)
-            if fixed_line != line and _HAN.search(fixed_line):
-                work.counts["utf8-as-cp1252"] += 1
-                lines.append(fixed_line)
-                continue
-        lines.append(_LATIN_RUN.sub(gbk, line))
+        if _LATIN.search(line):
+            line = _best_repair(line, _latin_candidates(line), work)
+        lines.append(line)
     return "\n".join(lines)
 
 
-def _whole_line_gbk(line: str) -> str | None:
-    for enc in ("latin-1", "cp1252"):
+def _latin_candidates(line: str) -> list[tuple[str, str, int]]:
+    import ftfy  # only for lines with Latin-1 or Latin Extended characters
+    import ftfy.bad_codecs  # registers sloppy-windows-1252
+
+    # ftfy first: on a tie (a Latin word whose one accented letter reads as one common hanzi, `HÃ´tel`
+    # as `H么tel`) the reading that keeps the line's script wins.
+    candidates = [("utf8-as-cp1252", ftfy.fix_encoding(line), 0)]
+    for fixed in (_whole_line_gbk(line), _LATIN_RUN.sub(_gbk_run, line)):
+        if fixed is not None:
+            candidates.append(("gbk-as-latin1", fixed, 0))
+    return candidates
+
+
+# What a Latin-1 or a Windows-1252 reader made of the bytes: "sloppy" Windows-1252 (ftfy's codec, what
+# browsers really use) keeps the five bytes cp1252 leaves undefined as C1 controls, so it gives them back.
+_LATIN_CODECS = ("latin-1", "sloppy-windows-1252")
+
+
+def _gbk_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    for enc in _LATIN_CODECS:
         try:
-            fixed = line.encode(enc).decode("gbk")
+            fixed = run.encode(enc).decode("gbk")
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
-        if _HAN.search(fixed) and _share(fixed) >= 0.3:
+        if _HAN.search(fixed):
             return fixed
+    return run
+
+
+def _whole_line_gbk(line: str) -> str | None:
+    for enc in _LATIN_CODECS:
+        try:
+            return line.encode(enc).decode("gbk")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
     return None
 
 

@@ -1,17 +1,24 @@
-"""Mojibake evaluation corpus: clean texts damaged by each mechanism; precision and recall per kind.
+"""Mojibake evaluation corpus: clean texts damaged by each mechanism; precision and recall per kind,
+characters a repair introduced, repairs that made a text less plausible, and ftfy side by side.
 
-Run `python -m tests.extract.mojibake_eval` to print the table.
+Run `python -m tests.extract.mojibake_eval` to print the tables (also printed by `python -m bench.extract`).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 
-import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252, the codec browsers really use)
+import ftfy
+import ftfy.bad_codecs  # registers sloppy-windows-1252, the codec browsers really use
 
-from extract.mojibake import analyse
-from tests.conftest import seed_text
+from extract.mojibake import MISSING, analyse
+from extract.plausibility import lowers, plausibility
+from tests.conftest import FIXTURES, seed_text
+
+MOJIBAKE = FIXTURES / "mojibake"
 
 EXTRA_CLEAN = [
     "本機關依據《政府資訊公開法》受理申請共計三十二件，均已於法定期限內答覆。" * 6,  # Traditional
@@ -44,7 +51,7 @@ def _utf8_as_cp1252(text: str) -> str | None:
     return text.encode("utf-8").decode("sloppy-windows-1252")
 
 
-def _big5_as_gbk(text: str) -> str | None:
+def _big5_as_gbk(text: str) -> str:
     # A GBK reader on Big5 bytes: about a quarter of the pairs are not GBK and come out as U+FFFD.
     return text.encode("big5").decode("gbk", "replace")
 
@@ -69,30 +76,111 @@ DAMAGE: dict[str, tuple[Callable[[str], str | None], bool]] = {
 }
 
 
+def introduced(clean: str, damaged: str, repaired: str) -> int:
+    """Characters in the repair that are neither in the clean text nor in the damaged one (MISSING aside)."""
+    extra = Counter(repaired) - Counter(clean) - Counter(damaged)
+    extra.pop(MISSING, None)
+    return sum(extra.values())
+
+
+def faithful(clean: str, repaired: str) -> bool:
+    """The repair gives back the clean text, or marks with MISSING exactly the characters it lost."""
+    if len(repaired) != len(clean):
+        return False
+    return all(got in (want, MISSING) for got, want in zip(repaired, clean, strict=True))
+
+
+def score(kind: str, cases: list[tuple[str, str]]) -> dict[str, float]:
+    """Our verdicts and ftfy.fix_encoding's on (clean, damaged) pairs of one kind."""
+    row = Counter[str]()
+    for clean, damaged in cases:
+        report = analyse(damaged)
+        row["found"] += kind in report.kinds
+        # Replacement characters the clean text itself holds (ftfy's lossy cases) are rightly reported.
+        expected = {kind, "replacement-run"} if "\ufffd" in clean else {kind}
+        row["wrongly_named"] += bool(set(report.kinds) - expected)
+        row["exact"] += report.text == clean
+        row["faithful"] += faithful(clean, report.text)
+        row["introduced"] += introduced(clean, damaged, report.text)
+        changed = report.text != damaged
+        row["lowered"] += changed and lowers(plausibility(damaged), plausibility(report.text))
+        theirs = ftfy.fix_encoding(damaged)
+        row["ftfy_exact"] += theirs == clean
+        row["ftfy_faithful"] += faithful(clean, theirs)
+    total = max(len(cases), 1)
+    return {"n": len(cases), "recall": row["found"] / total,
+            "precision": row["found"] / (row["found"] + row["wrongly_named"]) if row["found"] else 1.0,
+            "exact": row["exact"] / total, "faithful": row["faithful"] / total,
+            "introduced": row["introduced"], "lowered": row["lowered"],
+            "ftfy_exact": row["ftfy_exact"] / total, "ftfy_faithful": row["ftfy_faithful"] / total}
+
+
 def evaluate(length: int) -> dict[str, dict[str, float]]:
     """Precision, recall and exact-repair rate per kind for texts of `length` characters."""
     cleans = list(clean_texts(length))
     table: dict[str, dict[str, float]] = {}
-    false_pos = sum(analyse(text).verdict != "clean" for text in cleans)
     for kind, (damage, _lossless) in DAMAGE.items():
-        found = exact = total = 0
-        wrongly_named = 0
+        cases = []
         for clean in cleans:
-            if kind == "big5-as-gbk":
-                clean = _to_traditional(clean)
-            damaged = damage(clean)
-            if damaged is None or damaged == clean:
-                continue
-            total += 1
-            report = analyse(damaged)
-            found += kind in report.kinds
-            wrongly_named += bool(set(report.kinds) - {kind})
-            exact += report.text == clean
-        table[kind] = {"n": total, "recall": found / total if total else 0.0,
-                       "precision": found / (found + wrongly_named) if found + wrongly_named else 1.0,
-                       "exact": exact / total if total else 0.0}
-    table["clean"] = {"n": len(cleans), "false_positives": false_pos}
+            original = _to_traditional(clean) if kind == "big5-as-gbk" else clean
+            damaged = damage(original)
+            if damaged is not None and damaged != original:
+                cases.append((original, damaged))
+        table[kind] = score(kind, cases)
+    table["clean"] = {"n": len(cleans),
+                      "false_positives": sum(analyse(text).verdict != "clean" for text in cleans),
+                      "ftfy_false_positives": sum(ftfy.fix_encoding(text) != text for text in cleans)}
     return table
+
+
+def korean_texts() -> list[str]:
+    """Sentences of the Korean pages of the encoding corpus (chardet's test data)."""
+    sentences = []
+    for path in sorted((FIXTURES / "encodings" / "EUC-KR").iterdir()):
+        text = re.sub(r"<[^>]+>", " ", path.read_bytes().decode("cp949"))
+        sentences += [s.strip() for s in re.split(r"(?<=[.?!])\s+|\n+", text) if len(s.strip()) >= 20]
+    return sentences
+
+
+def fullwidth_latin_texts() -> list[str]:
+    """Latin-script lines with full-width punctuation, as on portals' English pages and footers."""
+    return (MOJIBAKE / "fullwidth_latin.txt").read_text(encoding="utf-8").splitlines()
+
+
+def evaluate_foreign() -> dict[str, dict[str, float]]:
+    """Texts with no hanzi to go by, read as Windows-1252: Korean, and Latin with full-width punctuation."""
+    sources = (("korean-as-cp1252", korean_texts), ("fullwidth-as-cp1252", fullwidth_latin_texts))
+    return {name: score("utf8-as-cp1252", [(text, _utf8_as_cp1252(text) or text) for text in texts()])
+            for name, texts in sources}
+
+
+def ftfy_cases() -> list[dict[str, str]]:
+    """ftfy's own cases of its UTF-8/Windows-1252 class and its negative cases (tests/fixtures/mojibake)."""
+    cases: list[dict[str, str]] = json.loads((MOJIBAKE / "ftfy_cases.json").read_text(encoding="utf-8"))
+    return cases
+
+
+def evaluate_ftfy_cases() -> dict[str, dict[str, float]]:
+    """Our repairs and ftfy's on ftfy's cases: the positive ones scored, the negative ones left alone."""
+    cases = ftfy_cases()
+    positive = [(c["expected"], c["original"]) for c in cases if c["class"] != "negative"]
+    negative = [c["original"] for c in cases if c["class"] == "negative"]
+    return {"ftfy-cases": score("utf8-as-cp1252", positive),
+            "ftfy-negatives": {"n": len(negative),
+                               "false_positives": sum(analyse(t).text != t for t in negative),
+                               "ftfy_false_positives": sum(ftfy.fix_encoding(t) != t for t in negative)}}
+
+
+def print_against_ftfy() -> None:
+    """Print every table: ours against ftfy.fix_encoding, class by class."""
+    tables = {f"seed windows of {size} characters": evaluate(size) for size in (30, 200)}
+    tables["texts without hanzi"] = evaluate_foreign()
+    tables["ftfy's own test cases"] = evaluate_ftfy_cases()
+    for title, table in tables.items():
+        print(f"mojibake, {title}:")
+        for kind, row in table.items():
+            print(f"  {kind:20} " + "  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                                            for k, v in row.items()))
 
 
 def _to_traditional(text: str) -> str:
@@ -111,8 +199,4 @@ def _encodes(ch: str, codec: str) -> bool:
 
 
 if __name__ == "__main__":
-    for size in (30, 200):
-        print(f"--- {size} characters")
-        for kind, row in evaluate(size).items():
-            print(f"{kind:20} " + "  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
-                                            for k, v in row.items()))
+    print_against_ftfy()

@@ -87,3 +87,118 @@ def test_undecodable_bytes_are_counted_never_silent() -> None:
     decoded = decode_text(body)
     assert decoded.replacements >= 1 or decoded.source == "detected"
     assert "政府信息公开工作年度报告" in decoded.text
+
+
+# --- the encoding corpus (tests/fixtures/encodings, public detector test data; see its SOURCES.md)
+
+def test_corpus_accuracy_is_at_least_chardets() -> None:
+    from bench.extract import decoding_accuracy, encoding_corpus
+
+    table = decoding_accuracy(encoding_corpus())
+    ours, chardet = table["nianbao decode_html: text"], table["chardet.detect: name"]
+    assert ours.n >= 70
+    assert ours.right >= chardet.right, ours.wrong
+    assert ours.right == ours.n, ours.wrong  # measured: every file of the corpus
+
+
+def _english_middle_big5_page() -> bytes:
+    # A Traditional report page whose long middle is English (a bilingual notice, a pasted English
+    # summary): only the top and bottom carry Chinese, which a sample from the middle misses.
+    chinese = traditional()
+    english = ("<p>The Bureau handled applications for government information disclosure under the "
+               "Regulations. Statistics follow in the tables below. All figures are provisional.</p>\n") * 120
+    html = page(chinese[:300] + english + chinese[300:600], "big5")
+    return html.encode("big5", "ignore")
+
+
+@pytest.mark.parametrize("header", ["text/html; charset=big5", None])
+def test_big5_page_with_an_english_middle_stays_big5(header: str | None) -> None:
+    body = _english_middle_big5_page()
+    decoded = decode_html(body, header)
+    assert decoded.codec in {"big5hkscs", "cp950"}
+    assert decoded.overruled == ""
+    assert decoded.text == body.decode("big5")
+
+
+def test_real_big5_feeds_with_english_middles() -> None:
+    from bench.extract import encoding_corpus
+
+    for _folder, path, body in encoding_corpus(["Big5"]):
+        decoded = decode_html(body, "text/html; charset=big5")
+        assert (decoded.codec, decoded.source, decoded.overruled) == ("big5hkscs", "http", ""), path.name
+
+
+def test_a_declared_charset_is_overruled_only_by_a_clearly_better_reading() -> None:
+    gbk_page = page(simplified(), None).encode("gbk")
+    # Served as ISO-8859-1 (a servlet container's default): every byte string is valid Latin-1, and the
+    # GBK reading is plainly Chinese, so the declaration loses and says so.
+    decoded = decode_html(gbk_page, "text/html; charset=ISO-8859-1")
+    assert (decoded.codec, decoded.source, decoded.overruled) == ("gb18030", "detected", "http:iso-8859-1")
+    # A Big5 declaration that decodes strictly and reads as Chinese is kept.
+    big5_page = page(traditional(), "big5").encode("big5")
+    kept = decode_html(big5_page, "text/html; charset=big5")
+    assert (kept.source, kept.overruled) == ("http", "")
+
+
+@pytest.mark.parametrize("folder", ["UTF-16BE", "UTF-16LE", "UTF-32BE", "UTF-32LE", "UTF-32"])
+def test_utf16_and_utf32_from_the_corpus(folder: str) -> None:
+    from bench.extract import SCORED, encoding_corpus
+
+    for _folder, path, body in encoding_corpus([folder]):
+        decoded = decode_html(body)
+        [codec] = SCORED[folder]
+        assert decoded.text == body.decode(codec).lstrip("\ufeff"), path.name
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_report_page_in_utf16_or_utf32_without_bom(codec: str) -> None:
+    html = page(simplified(), None)
+    decoded = decode_html(html.encode(codec))
+    assert (decoded.text, decoded.codec, decoded.source) == (html, codec, "detected")
+
+
+def test_utf32_bom_is_not_read_as_utf16() -> None:
+    html = page(simplified(), None)
+    decoded = decode_html(b"\xff\xfe\x00\x00" + html.encode("utf-32-le"))
+    assert (decoded.text, decoded.codec, decoded.source) == (html, "utf-32-le", "bom")
+
+
+def test_hz_declared_and_undeclared() -> None:
+    from tests.conftest import FIXTURES
+
+    hz_dir = FIXTURES / "encodings" / "HZ-GB-2312"
+    declared = (hz_dir / "seed003_page.html").read_bytes()
+    decoded = decode_html(declared, "text/html")
+    assert (decoded.codec, decoded.source, decoded.overruled) == ("hz", "meta", "")
+    assert "政府信息公开工作年度报告" in decoded.text
+    plain = (hz_dir / "seed001_report.txt").read_bytes()
+    found = decode_text(plain)
+    assert (found.codec, found.source, found.text) == ("hz", "detected", plain.decode("hz"))
+    # ASCII that merely contains a tilde-brace is still ASCII.
+    assert decode_text(b"see ~{home}~ and ~}").codec == "utf-8"
+
+
+@pytest.mark.parametrize(("folder", "codecs"), [("EUC-JP", {"euc_jp"}), ("SHIFT_JIS", {"shift_jis", "cp932"}),
+                                                ("EUC-KR", {"euc_kr", "cp949"})])
+def test_japanese_and_korean_pages_are_not_passed_off_as_chinese(folder: str, codecs: set[str]) -> None:
+    from bench.extract import encoding_corpus
+
+    for _folder, path, body in encoding_corpus([folder]):
+        decoded = decode_html(body)
+        assert decoded.source == "guessed", path.name
+        assert decoded.detector, path.name  # chardet's answer is recorded
+        assert decoded.codec in codecs, (path.name, decoded.codec)
+
+
+def test_chinese_pages_never_ask_chardet() -> None:
+    for encoding in ("gbk", "big5"):
+        text = simplified() if encoding == "gbk" else traditional()
+        decoded = decode_html(page(text, None).encode(encoding, "ignore"))
+        assert (decoded.source, decoded.detector) == ("detected", "")
+
+
+def test_xml_declaration_counts_as_the_pages_own_declaration() -> None:
+    body = ('<?xml version="1.0" encoding="big5"?>\n<rss><channel><title>' + traditional()[:400]
+            + "</title></channel></rss>").encode("big5")
+    decoded = decode_html(body)
+    assert (decoded.declared_meta, decoded.codec, decoded.source) == ("big5", "big5hkscs", "meta")

@@ -237,7 +237,8 @@ def test_document_never_raises_when_a_library_is_missing(tmp_path) -> None:  # t
         "sys.modules['lxml_html_clean'] = None\n"
         "sys.modules['lxml.html.clean'] = None\n"
         "from extract.document import document\n"
-        "page = '<html><head><title>某局2023年政府信息公开工作年度报告</title></head><body><p>一、总体情况</p></body></html>'\n"
+        "page = '<html><head><title>某局2023年政府信息公开工作年度报告</title></head>'\n"
+        "page += '<body><p>一、总体情况</p></body></html>'\n"
         "doc = document(page.encode(), {'Content-Type': 'text/html; charset=utf-8'}, 'http://127.0.0.2/a.html')\n"
         "print(doc.error)\n"
     )
@@ -245,3 +246,15 @@ def test_document_never_raises_when_a_library_is_missing(tmp_path) -> None:  # t
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("extract-failed: ModuleNotFoundError") and "lxml.html.clean" in done.stdout, \
         done.stdout + done.stderr[-2000:]
+
+
+def test_a_page_that_reads_as_no_chinese_says_so_and_names_chardets_answer() -> None:
+    """Japanese and Korean pages used to be decoded as Chinese and labelled 'detected'."""
+    from tests.conftest import FIXTURES
+
+    korean, japanese = {"euc-kr", "cp949"}, {"shift_jis", "cp932", "euc-jp"}
+    for folder, codecs in (("EUC-KR", korean), ("SHIFT_JIS", japanese), ("EUC-JP", japanese)):
+        for path in sorted((FIXTURES / "encodings" / folder).iterdir()):
+            doc = document(path.read_bytes(), {"Content-Type": "text/html"}, f"http://127.0.0.2/{path.name}")
+            assert doc.encoding_source.startswith("guessed (chardet: "), (path.name, doc.encoding_source)
+            assert doc.encoding_source.removeprefix("guessed (chardet: ").rstrip(")").lower() in codecs, path.name
