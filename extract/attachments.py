@@ -1,8 +1,11 @@
-"""Text from report attachments: PDF (pypdfium2), DOCX (tables kept), XLS/XLSX rows, DOC via a converter.
+"""Text from report attachments: PDF (pypdfium2, tables rebuilt from word positions), DOCX (tables kept),
+XLS/XLSX rows, DOC via a converter.
 
 Every function takes bytes and returns (text, tables, error); a broken file gives an error string,
 never an exception. Errors: broken-pdf, scanned-pdf, broken-docx, zip-bomb, broken-xls, no-converter,
-ofd-not-extracted, converter-failed, timeout (a converter past its limit), unsupported.
+broken-ofd, scanned-ofd, converter-failed, timeout (a converter past its limit), unsupported. A PDF
+without a text layer goes to the caller's `ocr` converter when there is one: its text then carries the
+error `ocr: …` (the text is real but read from images, so its figures are low-confidence).
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from .html_text import Table, clean_lines
+from .ocr import ocr_text
+from .ofd import OfdError, extract_ofd
+from .pdf_layout import Char, group_words, layout_tables
 
-__all__ = ["extract_attachment", "KIND_BY_EXTENSION", "kind_of"]
+__all__ = ["KIND_BY_EXTENSION", "extract_attachment", "kind_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +38,7 @@ MAX_UNZIPPED = 200 * 1024 * 1024  # a DOCX/XLSX inflating beyond this is treated
 MAX_PAGES = 300
 
 Result = tuple[str, tuple[Table, ...], str]
+SCANNED = "scanned-pdf: no text layer (OCR needed)"
 
 
 def kind_of(url: str, content_type: str, body: bytes = b"") -> str:
@@ -51,19 +59,69 @@ def kind_of(url: str, content_type: str, body: bytes = b"") -> str:
     return "html" if not mime or "html" in mime else "other"
 
 
+def _page_chars(textpage: Any) -> list[Char]:
+    """Every character of a pdfium text page with its loose box (the glyph's advance, not its ink, so `：`
+    and `一` do not split words and lines) and font size, through pdfium's C API: one call per value."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    count = textpage.count_chars()
+    text = textpage.get_text_range(0, count) if count else ""
+    if len(text) != count:  # pdfium's text does not map one-to-one onto its characters
+        text = "".join(textpage.get_text_range(i, 1) or " " for i in range(count))
+    rect = pdfium_c.FS_RECTF()
+    chars: list[Char] = []
+    for index, char in enumerate(text):
+        pdfium_c.FPDFText_GetLooseCharBox(textpage.raw, index, ctypes.byref(rect))
+        size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index)
+        chars.append((char, rect.left, rect.right, rect.bottom, size if size > 0 else 9.0))
+    return chars
+
+
+def _path_bounds(page: Any) -> list[tuple[float, float, float, float]]:
+    """Bounds of the page's drawn paths: the rules of its tables."""
+    import pypdfium2.raw as pdfium_c
+
+    return [tuple(obj.get_bounds()) for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,))]
+
+
+OCR_NOTE = "ocr: text read from page images by OCR; its figures are low-confidence"
+
+
+def _ocr(body: bytes, converters: Mapping[str, Callable[[bytes], str]]) -> Result:
+    """Text and tables of a PDF without a text layer through the caller's OCR converter (tesseract TSV)."""
+    converter = converters.get("ocr")
+    if converter is None:
+        return "", (), SCANNED
+    try:
+        text, tables = ocr_text(converter(body))
+    except TimeoutError as exc:
+        return "", (), f"scanned-pdf: no text layer; OCR timeout: {exc}"
+    except Exception as exc:  # the caller's converter reports failures as exceptions
+        return "", (), f"scanned-pdf: no text layer; OCR failed: {exc}"
+    text = clean_lines(text)
+    if len(text.strip()) < 20:
+        return text, (), "scanned-pdf: no text layer, OCR found no text"
+    return text, tables, OCR_NOTE
+
+
 def _pdf(body: bytes) -> Result:
+    """Text of every page and the tables rebuilt from the words' positions (blank cells kept)."""
     import pypdfium2 as pdfium
 
     try:
         pdf = pdfium.PdfDocument(body)
     except Exception as exc:  # pdfium raises its own PdfiumError and others on garbage
         return "", (), f"broken-pdf: {exc}"
+    pages: list[str] = []
+    tables: list[Table] = []
     try:
-        pages = []
         for index in range(min(len(pdf), MAX_PAGES)):
             page = pdf[index]
             textpage = page.get_textpage()
             pages.append(textpage.get_text_range())
+            tables += layout_tables(group_words(_page_chars(textpage)), _path_bounds(page))
             textpage.close()
             page.close()
     except Exception as exc:
@@ -72,8 +130,8 @@ def _pdf(body: bytes) -> Result:
         pdf.close()
     text = clean_lines("\n".join(pages))
     if len(text.strip()) < 20 and pages:
-        return text, (), "scanned-pdf: no text layer (OCR needed)"
-    return text, (), ""
+        return text, (), SCANNED
+    return text, tuple(tables), ""
 
 
 def _zip_ok(body: bytes) -> str:
@@ -110,6 +168,20 @@ def _docx(body: bytes) -> Result:
     return clean_lines("\n".join(lines)), tuple(tables), ""
 
 
+def _ofd(body: bytes) -> Result:
+    """Text and tables of an OFD (a zip of XML pages); an OFD of page images has no text to give."""
+    if error := _zip_ok(body):
+        return "", (), error
+    try:
+        text, tables = extract_ofd(body)
+    except (OfdError, zipfile.BadZipFile, ValueError, KeyError) as exc:
+        return "", (), f"broken-ofd: {exc}"
+    text = clean_lines(text)
+    if len(text.strip()) < 20:
+        return text, tables, "scanned-ofd: no text objects (OCR needed)"
+    return text, tables, ""
+
+
 def _xlsx(body: bytes) -> Result:
     if error := _zip_ok(body):
         return "", (), error
@@ -129,7 +201,8 @@ def _xls(body: bytes) -> Result:
         import xlrd
 
         book = xlrd.open_workbook(file_contents=body)
-        tables = tuple(tuple(tuple(_cell(sheet.cell_value(r, c)) for c in range(sheet.ncols)) for r in range(sheet.nrows))
+        tables = tuple(tuple(tuple(_cell(sheet.cell_value(r, c)) for c in range(sheet.ncols))
+                             for r in range(sheet.nrows))
                        for sheet in book.sheets())
     except Exception as exc:
         return "", (), f"broken-xls: {exc}"
@@ -176,7 +249,8 @@ def extract_attachment(kind: str, body: bytes,
     """(text, tables, error) of an attachment of `kind`; error is '' on success."""
     converters = converters or {}
     if kind == "pdf":
-        return _pdf(body)
+        result = _pdf(body)
+        return _ocr(body, converters) if result[2] == SCANNED and "ocr" in converters else result
     if kind == "docx":
         return _docx(body)
     if kind == "xlsx":
@@ -184,7 +258,7 @@ def extract_attachment(kind: str, body: bytes,
     if kind == "xls":
         return _xls(body)
     if kind == "ofd":
-        return "", (), "ofd-not-extracted: OFD is archived but not converted"
+        return _ofd(body)
     if kind in ("doc", "wps"):
         if body.startswith(b"PK"):
             return _docx(body)  # many .wps/.doc files are really DOCX

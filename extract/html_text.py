@@ -12,7 +12,7 @@ import re
 import lxml.html
 from lxml import etree
 
-__all__ = ["Table", "extract_main", "CONTAINERS", "parse_html"]
+__all__ = ["CONTAINERS", "Table", "extract_main", "parse_html"]
 
 Table = tuple[tuple[str, ...], ...]
 
