@@ -27,6 +27,7 @@ class ArchiveCheck:
     records: int = 0
     problems: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)  # one line per mended file
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a problem (a file another tool wrote)
 
     @property
     def ok(self) -> bool:
@@ -47,6 +48,7 @@ def check_archive(archive: Path, repair: bool = False) -> ArchiveCheck:
     for path in files:
         check = verify_warc(path)
         result.records += check.records
+        result.notes.extend(check.notes)
         if repair and repairable(check) and (not check.ok or path.name.endswith(".open")):
             fixed = repair_warc(path)
             result.repaired.append(f"repaired {path.name} → {fixed.name} ({check.records} complete records kept)")

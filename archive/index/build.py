@@ -23,7 +23,7 @@ from archive.index.progress import IndexProgress, ProgressSink, log_sink
 from archive.index.store import IndexStore, document_row
 from archive.lock import live_lock_holder
 from archive.warc.cdxj import write_cdxj
-from archive.warc.reader import CaptureRecord, decode_payload, iter_captures, warc_files
+from archive.warc.reader import CaptureRecord, decode_body, iter_captures, warc_files
 from extract.document import EXTRACTOR_VERSION
 
 __all__ = ["IndexReport", "build_index"]
@@ -56,8 +56,9 @@ def _extractable(capture: CaptureRecord) -> bool:
 
 
 def _job(capture: CaptureRecord, title: str = "") -> ExtractJob:
-    prov = capture.provenance
-    return ExtractJob(decode_payload(capture), capture.headers, capture.url, prov.get("agency", ""), title)
+    decoded = decode_body(capture)  # bounded: a decompression bomb is cut, not inflated
+    return ExtractJob(decoded.body, capture.headers, capture.url, capture.provenance.get("agency", ""), title,
+                      decoded.error)
 
 
 class _Indexer:

@@ -32,6 +32,7 @@ class ExtractJob:
     url: str
     agency: str = ""
     title: str = ""  # an attachment's link text: its title until the file says otherwise
+    decode_error: str = ""  # the stored body could not be decoded whole ('too-large: …', 'bad-encoding: …')
 
 
 class _ExtractTimeout(BaseException):
@@ -45,6 +46,10 @@ def _on_alarm(_signum: int, _frame: object) -> None:
 def extract_job(job: ExtractJob, time_limit: float | None = None) -> Document:
     """`extract.document` on one capture, stopped after `time_limit` seconds (EXTRACT_TIME_LIMIT): a
     document that takes longer is indexed with the error `timeout`, and indexing goes on."""
+    if job.decode_error:  # not extracted: a prefix or undecodable bytes would be indexed as if whole
+        content_type = next((v for k, v in job.headers if k.lower() == "content-type"), "")
+        return Document(url=job.url, kind=kind_of(job.url, content_type, job.body[:8]), agency=job.agency,
+                        title=job.title, error=job.decode_error)
     options = ExtractOptions(agency=job.agency, title=job.title, converters=default_converters())
     limit = EXTRACT_TIME_LIMIT if time_limit is None else time_limit
     if threading.current_thread() is not threading.main_thread() or limit <= 0:

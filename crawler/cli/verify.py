@@ -31,7 +31,7 @@ def verify(archive: Path, repair: bool) -> None:
         result = check_archive(archive, repair=repair)
     except (ArchiveBusy, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
-    for line in result.repaired:
+    for line in result.repaired + [f"note: {note}" for note in result.notes]:
         click.echo(line)
     click.echo(f"{result.files} WARC files, {result.records} records checked")
     for problem in result.problems:

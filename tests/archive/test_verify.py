@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import zlib
 from pathlib import Path
 
+import pytest
+
 from archive.warc.reader import iter_captures, warc_files
-from archive.warc.verify import complete_members_end
+from archive.warc.verify import complete_members_end, repairable, verify_warc
 from archive.warc.writer import Exchange, WarcWriter
 
 EXCHANGES = 8
+# What a crawl writes into each file's warcinfo (crawler/capture.py): how verify knows nianbao wrote the file.
+NIANBAO_WARCINFO = {"software": "nianbao/0.1.0 (Scrapy, warcio)", "format": "WARC File Format 1.1",
+                    "isPartOf": "20261125T040000123456Z-3f2a",
+                    "nianbao-run-id": "20261125T040000123456Z-3f2a"}
 
 
 def _exchange(i: int) -> Exchange:
@@ -33,7 +40,7 @@ def _exchange(i: int) -> Exchange:
 
 def _archive(root: Path, close: bool = True) -> Path:
     """An archive folder with one WARC file of EXCHANGES exchanges (closed, or left .open as a kill leaves it)."""
-    writer = WarcWriter(root / "warc", worker="test", warcinfo={"software": "test"})
+    writer = WarcWriter(root / "warc", worker="test", warcinfo=NIANBAO_WARCINFO)
     for i in range(EXCHANGES):
         writer.write(writer.exchange_records(_exchange(i), {"seed": "http://127.0.0.1:8000/", "role": "report"}))
     if close:
@@ -153,3 +160,84 @@ def test_closed_file_without_its_manifest_gets_one(tmp_path: Path) -> None:
     assert done.returncode == 1 and f"no {manifest.name}" in done.stderr
     assert _verify(tmp_path, "--repair").returncode == 0
     assert json.loads(manifest.read_text()) == written and _verify(tmp_path).returncode == 0
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "warcs"
+# Other tools' intact files (tests/fixtures/warcs/SOURCES.md): WARC and ARC, gzipped or not, one with a record
+# warcio cannot parse (a revisit without WARC-Target-URI), one without record ids.
+INTACT_FOREIGN = ["arc-renamed.warc.gz", "lonely-revisit.warc.gz", "no-record-id.warc",
+                  "pywb-example-wget-1-14.warc.gz", "pywb-example-url-agnostic-revisit.warc.gz",
+                  "pywb-example-wpull.warc.gz", "warcio-example.arc", "warcio-example.arc.gz",
+                  "warcio-example.warc", "warcio-example.warc.gz"]
+
+
+def _foreign(root: Path, *names: str) -> list[Path]:
+    (root / "warc").mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy(FIXTURES / name, root / "warc" / name)) for name in names]
+
+
+def test_other_tools_files_are_checked_and_pass_without_a_manifest(tmp_path: Path) -> None:
+    nianbao_file = _archive(tmp_path)  # beside a file nianbao wrote, which keeps its manifest check
+    paths = _foreign(tmp_path, *INTACT_FOREIGN)
+    for path in paths:
+        check = verify_warc(path)
+        assert check.ok and check.records >= 2 and not check.manifest_missing, check.problems
+        assert check.notes == [f"{path.name}: not written by nianbao; records checked"]
+        assert not repairable(check)
+    assert verify_warc(nianbao_file).notes == []
+    before = {p.name: p.read_bytes() for p in paths}
+    for args in ((), ("--repair",)):
+        done = _verify(tmp_path, *args)
+        assert done.returncode == 0 and "archive intact" in done.stdout, done.stderr
+        assert f"{len(paths) + 1} WARC files" in done.stdout and "manifest" not in done.stderr
+    assert {p.name: p.read_bytes() for p in paths} == before  # never repaired, never given a manifest
+    manifests = sorted(p.name for p in (tmp_path / "warc").glob("*.manifest.json"))
+    assert manifests == [nianbao_file.name + ".manifest.json"]
+
+
+def test_a_broken_record_of_another_tool_is_reported_with_its_offset(tmp_path: Path) -> None:
+    [broken, good] = _foreign(tmp_path, "warcio-example-wrong-chunks.warc.gz", "warcio-example.warc.gz")
+    check = verify_warc(broken)
+    assert check.damaged
+    assert any(f"{broken.name}: unreadable record at offset 516" in p for p in check.problems)
+    assert check.records == 2  # the warcinfo and the response before it, and nothing raised
+    done = _verify(tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "unreadable record at offset 516" in done.stderr and good.name not in done.stderr
+
+
+def test_no_manifest_is_still_a_problem_for_a_file_nianbao_wrote(tmp_path: Path) -> None:
+    path = _archive(tmp_path)
+    path.with_name(path.name + ".manifest.json").unlink()
+    check = verify_warc(path)
+    assert check.manifest_missing and not check.ok and check.notes == [] and repairable(check)
+
+
+@pytest.mark.parametrize("content", [b"", b'{"file": "nianbao-2026', b"\0" * 4096, b"[1, 2]"])
+def test_an_empty_or_cut_manifest_is_a_bad_manifest_that_repair_writes_again(tmp_path: Path,
+                                                                             content: bytes) -> None:
+    path = _archive(tmp_path)
+    manifest = path.with_name(path.name + ".manifest.json")
+    written = json.loads(manifest.read_text())
+    manifest.write_bytes(content)  # what a full disk while closing the file leaves, or worse
+    check = verify_warc(path)
+    assert check.manifest_bad and not check.damaged and repairable(check)
+    done = _verify(tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"bad manifest {manifest.name}" in done.stderr and "--repair" in done.stderr
+    done = _verify(tmp_path, "--repair")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert json.loads(manifest.read_text()) == written and _verify(tmp_path).returncode == 0
+
+
+def test_a_bad_manifest_beside_a_changed_file_is_never_rewritten(tmp_path: Path) -> None:
+    path = _archive(tmp_path)
+    members = _members(path)
+    data = bytearray(path.read_bytes())
+    data[members[4][0] + members[4][1] // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    manifest = path.with_name(path.name + ".manifest.json")
+    manifest.write_bytes(b"")
+    done = _verify(tmp_path, "--repair")
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "damaged record" in done.stderr
+    assert manifest.read_bytes() == b""
