@@ -2,7 +2,7 @@
 PY ?= python3
 VENV := .venv
 TOOLS := .venv-tools
-APT_PACKAGES := chromium chromium-driver antiword redis-server tesseract-ocr tesseract-ocr-chi-sim
+APT_PACKAGES := chromium chromium-driver fonts-wqy-zenhei antiword redis-server tesseract-ocr tesseract-ocr-chi-sim
 PYTEST_ARGS ?=
 
 .PHONY: demo test test-fast install tools sysdeps bench clean

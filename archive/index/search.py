@@ -20,7 +20,8 @@ from typing import Any
 from archive.index.schema import chars_of
 from extract.metadata import to_simplified
 
-__all__ = ["FILTERED_CANDIDATES", "RANKED_CANDIDATES", "SMALL_FILTER", "SearchFilters", "search", "snippet"]
+__all__ = ["FILTERED_CANDIDATES", "RANKED_CANDIDATES", "SMALL_FILTER", "SearchFilters", "SearchPage", "collapse_cells",
+           "search", "search_page", "snippet", "spellings_of"]
 
 RANKED_CANDIDATES = 1000
 FILTERED_CANDIDATES = 300  # with filters the newest-first walk checks each match against them: fewer
@@ -29,7 +30,7 @@ _K1, _B = 1.2, 0.75  # bm25's usual constants, for the term-frequency ranking of
 
 @dataclass(frozen=True)
 class SearchFilters:
-    """Filters of `nianbao search`."""
+    """Filters of `nianbao search`; province and agency match in either script (广东省 finds 廣東省)."""
 
     province: str = ""
     agency: str = ""
@@ -37,20 +38,65 @@ class SearchFilters:
     kind: str = ""
     reports_only: bool = False
 
-    def sql(self) -> tuple[list[str], list[Any]]:
-        """WHERE clauses over `documents d`, and their parameters."""
+    def active(self) -> bool:
+        """True when any filter is set."""
+        return bool(self.province or self.agency or self.kind or self.reports_only or self.year is not None)
+
+    def sql(self, conn: sqlite3.Connection | None = None) -> tuple[list[str], list[Any]]:
+        """WHERE clauses over `documents d`, and their parameters; with `conn`, names match every spelling
+        the index holds of them in either script."""
         where: list[str] = []
         params: list[Any] = []
-        for column, value in (("d.province", self.province), ("d.agency", self.agency), ("d.kind", self.kind)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
+        for column, value in (("province", self.province), ("agency", self.agency), ("kind", self.kind)):
+            if not value:
+                continue
+            spellings = spellings_of(conn, column, value) if conn is not None and column != "kind" else [value]
+            where.append(f"d.{column} in ({', '.join('?' * len(spellings))})")
+            params.extend(spellings)
         if self.year is not None:
             where.append("d.year = ?")
             params.append(self.year)
         if self.reports_only:
             where.append("d.is_report = 1")
         return where, params
+
+
+@dataclass
+class SearchPage:
+    """One page of results: `total` counts the matches that can be ranked (`common`: a very common query is
+    ranked among its newest matches only); `empty_reason` is 'query' or 'filters' when nothing matched."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    common: bool = False
+    empty_reason: str = ""
+
+
+_SPELLINGS: dict[tuple[str, int, int], dict[str, dict[str, list[str]]]] = {}
+
+
+def spellings_of(conn: sqlite3.Connection, column: str, value: str) -> list[str]:
+    """Every stored value of `documents.column` that reads as `value` once both are simplified.
+
+    The distinct values come from an index scan, cached per index file state, so a server pays it once."""
+    if column not in ("province", "agency"):
+        raise ValueError(f"no script folding for column {column!r}")
+    path = next((row[2] for row in conn.execute("pragma database_list") if row[1] == "main"), "") or ""
+    try:
+        state = Path(path).stat()
+        key = (path, state.st_mtime_ns, state.st_size)
+    except OSError:  # an in-memory database: nothing to key a cache on
+        key = ("", 0, 0)
+    columns = _SPELLINGS.get(key, {}) if key[0] else {}
+    if column not in columns:
+        folded: dict[str, list[str]] = {}
+        for (stored,) in conn.execute(f"select distinct {column} from documents where {column} is not null"):
+            folded.setdefault(to_simplified(stored), []).append(stored)
+        columns[column] = folded
+        if key[0]:
+            _SPELLINGS.clear()  # one index per process in practice: keep only its current state
+            _SPELLINGS[key] = columns
+    return sorted({value, *columns[column].get(to_simplified(value), [])})
 
 
 def _fts_phrase(query: str) -> str:
@@ -60,12 +106,19 @@ def _fts_phrase(query: str) -> str:
 SMALL_FILTER = 2000  # a filter matching at most this many documents is checked document by document
 
 
-def search(db_path: Path, query: str, limit: int = 20, filters: SearchFilters | None = None) -> list[dict[str, Any]]:
+def search(db_path: Path, query: str, limit: int = 20, filters: SearchFilters | None = None,
+           offset: int = 0) -> list[dict[str, Any]]:
     """Ranked documents matching every term of `query` (either script), with a highlighted snippet."""
+    return search_page(db_path, query, limit, filters, offset, count=False).rows
+
+
+def search_page(db_path: Path, query: str, limit: int = 20, filters: SearchFilters | None = None,
+                offset: int = 0, count: bool = True) -> SearchPage:
+    """`search`, plus how many matches there are to page through and, when none, what removed them."""
     filters = filters or SearchFilters()
     terms = [to_simplified(t) for t in query.split() if t.strip()]
     if not terms:
-        return []
+        return SearchPage([], 0, empty_reason="query")
     short = any(len(t) < 3 for t in terms)
     table = "documents_chars" if short else "documents_fts"
     match = " AND ".join(_fts_phrase(chars_of(t).strip() if short else t) for t in terms)
@@ -75,14 +128,44 @@ def search(db_path: Path, query: str, limit: int = 20, filters: SearchFilters | 
         common = _candidate_floor(conn, table, match, [], [], RANKED_CANDIDATES)
         candidates = _candidates(conn, table, match, filters, common)
         if candidates is None:
-            return []
+            return SearchPage([], 0, bool(common), _why_empty(conn, table, match, filters) if count else "")
         if common:
-            ranked = _rank_common(conn, table, match, candidates, terms, limit)
+            ranked = _rank_common(conn, table, match, candidates, terms, limit + offset)
         else:
-            ranked = _rank_bm25(conn, table, match, candidates, limit)
-        return _page(conn, table, match, ranked, terms)
+            ranked = _rank_bm25(conn, table, match, candidates, limit + offset)
+        rows = _page(conn, ranked[offset:], terms)
+        if not count:
+            return SearchPage(rows, len(rows), bool(common))
+        total = _known_total(candidates, bool(common)) or _count(conn, table, match, candidates)
+        return SearchPage(rows, total, bool(common), "" if total else _why_empty(conn, table, match, filters))
     finally:
         conn.close()
+
+
+def _known_total(candidates: Candidates, common: bool) -> int:
+    """The candidates' count when their floor fixes it (0 when it must be counted): a floor is the rowid of
+    the RANKED_CANDIDATES-th newest match (FILTERED_CANDIDATES-th with large filters), so exactly that many
+    matches lie at or above it — counting them again would walk the same doclist a second time."""
+    join, clause, params = candidates
+    if not common or "json_each" in clause or not params or not params[0]:
+        return 0
+    return FILTERED_CANDIDATES if join else RANKED_CANDIDATES
+
+
+def _count(conn: sqlite3.Connection, table: str, match: str, candidates: Candidates) -> int:
+    """How many matches the ranking draws from (bounded: a common query's candidates are its newest)."""
+    join, clause, params = candidates
+    row = conn.execute(f"select count(*) from {table} {join} where {table} match ? and {clause}",
+                       [match, *params]).fetchone()
+    return int(row[0])
+
+
+def _why_empty(conn: sqlite3.Connection, table: str, match: str, filters: SearchFilters) -> str:
+    """'filters' when the query alone matches something, else 'query'."""
+    if not filters.active():
+        return "query"
+    hit = conn.execute(f"select rowid from {table} where {table} match ? limit 1", [match]).fetchone()
+    return "filters" if hit else "query"
 
 
 Candidates = tuple[str, str, list[Any]]  # (join, where clause, parameters) narrowing the FTS match
@@ -93,7 +176,7 @@ def _candidates(conn: sqlite3.Connection, table: str, match: str, filters: Searc
     """Which matches get ranked: all, the newest RANKED_CANDIDATES of a common query, or the filtered ones.
 
     None when the filters leave nothing to rank."""
-    where, params = filters.sql()
+    where, params = filters.sql(conn)
     if not where:
         return "", f"{table}.rowid >= ?", [common_floor]
     rows = conn.execute(f"select d.id from documents d where {' and '.join(where)} limit ?",
@@ -149,36 +232,44 @@ def _rank_common(conn: sqlite3.Connection, table: str, match: str, candidates: C
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
-def _page(conn: sqlite3.Connection, table: str, match: str, ranked: list[tuple[int, float]],
-          terms: list[str]) -> list[dict[str, Any]]:
+_RESULT_COLUMNS = ("id", "url", "agency", "province", "year", "title", "kind", "is_report", "published")
+
+
+def _page(conn: sqlite3.Connection, ranked: list[tuple[int, float]], terms: list[str]) -> list[dict[str, Any]]:
     """The result rows, with snippets built for this page of results only."""
     if not ranked:
         return []
     rank = dict(ranked)
     marks = ", ".join("?" * len(ranked))
-    columns = "d.id, d.url, d.agency, d.province, d.year, d.title, d.kind, d.is_report, d.published"
-    if table == "documents_fts":  # external content: FTS5 builds the snippet from documents
-        rows = conn.execute(f"""
-            select {columns}, snippet(documents_fts, 1, '[', ']', '…', 16) as snippet
-            from documents_fts cross join documents d on d.id = documents_fts.rowid
-            where documents_fts match ? and documents_fts.rowid in ({marks})""", [match, *rank]).fetchall()
-        out = [{**dict(row), "rank": rank[row["id"]]} for row in rows]
-    else:  # the per-character index is contentless: cut the snippet from the text here
-        rows = conn.execute(f"select {columns}, d.text_simplified, d.title_simplified from documents d "
-                            f"where d.id in ({marks})", list(rank)).fetchall()
-        out = []
-        for row in rows:
-            record = {key: row[key] for key in row.keys() if key not in ("text_simplified", "title_simplified")}
-            record["snippet"] = snippet(row["text_simplified"] or "", terms) or snippet(row["title_simplified"] or "",
-                                                                                       terms)
-            record["rank"] = rank[row["id"]]
-            out.append(record)
+    rows = conn.execute(f"select {', '.join('d.' + c for c in _RESULT_COLUMNS)}, d.text_simplified, "
+                        f"d.title_simplified from documents d where d.id in ({marks})", list(rank)).fetchall()
+    out = []
+    for row in rows:
+        record = {key: row[key] for key in _RESULT_COLUMNS}
+        record["snippet"] = snippet(row["text_simplified"] or "", terms) or snippet(row["title_simplified"] or "",
+                                                                                   terms)
+        record["rank"] = rank[row["id"]]
+        out.append(record)
     out.sort(key=lambda row: (row["rank"], -row["id"]))
     return out
 
 
+def collapse_cells(text: str) -> str:
+    """Text with a table row's repeated cells written once (a merged cell is stored in every slot it covers)."""
+    if "\t" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if "\t" in line:
+            cells = line.split("\t")
+            line = "\t".join(cell for n, cell in enumerate(cells) if n == 0 or cell != cells[n - 1])
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def snippet(text: str, terms: list[str], width: int = 16) -> str:
     """About `width` characters of `text` around the first hit of any term, hits in [brackets], … where cut."""
+    text = collapse_cells(text)
     hits = [(text.find(term), term) for term in terms if term and term in text]
     if not hits:
         return ""

@@ -7,11 +7,12 @@ from typing import Any
 __all__ = ["datasette_metadata"]
 
 
-def datasette_metadata(archive_name: str, archive: str = "", index: str = "") -> dict[str, Any]:
-    """Metadata (titles, facets, FTS, our plugin's paths) for `datasette serve index.db`."""
+def datasette_metadata(archive_name: str, archive: str = "", index: str = "",
+                       max_value_bytes: int = 32 * 1024 * 1024) -> dict[str, Any]:
+    """Metadata (titles, facets, FTS, our plugin's paths and limits) for `datasette serve index.db`."""
     return {
-        "plugins": {"nianbao": {"archive": archive, "index": index}},
-        "about": "Coverage by agency and year: /-/coverage · a report: /-/report/ID",
+        "plugins": {"nianbao": {"archive": archive, "index": index, "max_value_bytes": max_value_bytes}},
+        "about": "首页 / · 搜索 /-/search · 报告 /-/reports · 覆盖情况 /-/coverage · 统计数字 /-/figures",
         "title": f"nianbao archive: {archive_name}",
         "description": "政府信息公开工作年度报告: documents extracted from the archive's WARC files. "
                        "Full-text search takes Chinese in either script.",

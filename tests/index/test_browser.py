@@ -33,8 +33,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--archive", str(archive)], check=True,
                    capture_output=True, timeout=180)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--archive", str(archive), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--archive", str(archive),
+                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):

@@ -14,7 +14,7 @@ import pytest
 
 import archive.index.search as search_module
 from archive.index.schema import index_text, open_index
-from archive.index.search import SearchFilters, search
+from archive.index.search import SearchFilters, search, search_page
 from crawler.demo.reports import as_lines, make_report
 from extract.metadata import to_simplified
 
@@ -39,7 +39,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
             continue
         title = f"{agency}{year}年政府信息公开工作年度报告" if n % 3 else f"{agency}{year}年工作总结"
         rows.append((agency, province, year, title, "\n".join(as_lines(make_report(agency, year, n)))))
-    rows.append(("安顺市司法局", "贵州省", 2024, "關於行政複議案件的說明", "本局辦理行政複議案件三件，行政複議決定已公開。"))
+    rows.append(("安顺市司法局", "贵州省", 2024, "關於行政複議案件的說明",
+                 "本局辦理行政複議案件三件，行政複議決定已公開。"))
     for doc_id, (agency, province, year, title, text) in enumerate(rows, start=1):
         simplified = to_simplified(text)
         db.conn.execute("insert into documents (id, url, agency, province, title, title_simplified, year, kind, "
@@ -59,8 +60,9 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_module, "SMALL_FILTER", 50)
 
 
-def matching(index: Path, query: str, filters: SearchFilters = SearchFilters()) -> set[int]:
+def matching(index: Path, query: str, filters: SearchFilters | None = None) -> set[int]:
     """Brute force: ids of documents whose simplified title or text holds every term and that pass the filters."""
+    filters = filters or SearchFilters()
     terms = [to_simplified(t) for t in query.split()]
     with sqlite3.connect(index) as conn:
         rows = conn.execute("select id, title, text_simplified, agency, province, year, is_report from documents")
@@ -120,3 +122,86 @@ def test_filters_find_old_documents_and_only_matching_ones(index: Path, filters:
 def test_filters_that_match_nothing_return_nothing(index: Path) -> None:
     assert search(index, "公开", filters=SearchFilters(agency=OLD_AGENCY[0], year=1999)) == []
     assert search(index, "公开", filters=SearchFilters(agency="不存在的机关")) == []
+
+
+@pytest.fixture(scope="module")
+def two_scripts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive whose index holds one agency's reports in Traditional (a Big5 mirror) and others in simplified,
+    with a merged table cell stored in every slot it covers, as the extractor writes it."""
+    archive = tmp_path_factory.mktemp("scripts") / "archive"
+    db = open_index(archive / "index.db")
+    rows = [("遂溪縣應急管理局", "廣東省", 2023, "遂溪縣應急管理局2023年政府信息公開工作年度報告",
+             "四、因政府信息公開申請行政複議、提起行政訴訟情況\n\n行政複議\t行政複議\t行政複議\t行政複議\t行政複議\n"
+             "結果維持\t結果糾正\t其他結果\t尚未審結\t總計\n1\t0\t0\t0\t1\n")]
+    rows += [("遂溪县人民政府", "广东省", 2000 + n, f"遂溪县人民政府{2000 + n}年政府信息公开工作年度报告",
+              f"本年度收到行政复议申请{n}件。") for n in range(17, 25)]
+    rows += [("德清县应急管理局", "浙江省", 2023, "德清县应急管理局2023年部门预算", "部门预算说明：收入支出总表。")]
+    for doc_id, (agency, province, year, title, text) in enumerate(rows, start=1):
+        db.conn.execute("insert into documents (id, url, agency, province, title, title_simplified, year, kind, "
+                        "is_report, text, text_simplified) values (?, ?, ?, ?, ?, ?, ?, 'html', ?, ?, ?)",
+                        (doc_id, f"http://127.0.0.2/{doc_id}.html", agency, province, title, to_simplified(title),
+                         year, int("報告" in title or "报告" in title), text, to_simplified(text)))
+        index_text(db.conn, doc_id, to_simplified(title), to_simplified(text))
+    db.conn.commit()
+    db.conn.close()
+    return archive
+
+
+@pytest.mark.parametrize("province", ["广东省", "廣東省"])
+@pytest.mark.parametrize("query", ["复议", "復議", "行政复议"])
+def test_province_and_agency_filters_fold_scripts(two_scripts: Path, province: str, query: str) -> None:
+    db = two_scripts / "index.db"
+    results = search(db, query, filters=SearchFilters(province=province))
+    assert {r["province"] for r in results} == {"廣東省", "广东省"}
+    assert len(results) == 9
+    [hit] = search(db, query, filters=SearchFilters(agency="遂溪县应急管理局"))
+    assert hit["agency"] == "遂溪縣應急管理局"
+
+
+def test_cli_filters_fold_scripts(two_scripts: Path) -> None:
+    from click.testing import CliRunner
+
+    from crawler.cli import main
+
+    result = CliRunner().invoke(main, ["search", "--archive", str(two_scripts), "--json", "--province", "广东省",
+                                       "--agency", "遂溪县应急管理局", "復議"])
+    assert result.exit_code == 0, result.output
+    assert '"agency": "遂溪縣應急管理局"' in result.output
+
+
+def test_snippet_writes_a_merged_cell_once(two_scripts: Path) -> None:
+    [hit] = search(two_scripts / "index.db", "行政复议", filters=SearchFilters(agency="遂溪縣應急管理局"))
+    assert "[行政复议] [行政复议]" not in hit["snippet"]
+    assert hit["snippet"].count("[行政复议]") == 2  # the heading and the table's one header cell
+
+
+def test_search_page_counts_and_pages(two_scripts: Path) -> None:
+    db = two_scripts / "index.db"
+    first = search_page(db, "复议", limit=4)
+    assert first.total == 9 and len(first.rows) == 4 and not first.common
+    pages = [first.rows, search_page(db, "复议", 4, offset=4).rows, search_page(db, "复议", 4, offset=8).rows]
+    ids = [r["id"] for page in pages for r in page]
+    assert len(ids) == len(set(ids)) == 9
+
+
+def test_empty_page_says_whether_query_or_filters_removed_everything(two_scripts: Path) -> None:
+    db = two_scripts / "index.db"
+    assert search_page(db, "行政处罚决定书").empty_reason == "query"
+    assert search_page(db, "行政处罚决定书", filters=SearchFilters(year=2023)).empty_reason == "query"
+    assert search_page(db, "复议", filters=SearchFilters(province="浙江省")).empty_reason == "filters"
+    assert search_page(db, "复议", filters=SearchFilters(province="广东省", year=1999)).empty_reason == "filters"
+    assert search_page(db, "复议", filters=SearchFilters(province="广东省")).empty_reason == ""
+
+
+@pytest.mark.parametrize("filters", [SearchFilters(), SearchFilters(province="浙江省"),
+                                     SearchFilters(agency=OLD_AGENCY[0]), SearchFilters(year=2020)])
+@pytest.mark.parametrize("query", ["公开", "行政复议", "财政拨款"])
+def test_total_is_what_paging_reaches(index: Path, filters: SearchFilters, query: str) -> None:
+    first = search_page(index, query, 7, filters)
+    seen: list[int] = []
+    for offset in range(0, first.total + 7, 7):
+        seen += [r["id"] for r in search_page(index, query, 7, filters, offset).rows]
+    assert len(seen) == len(set(seen)) == first.total
+    assert set(seen) <= matching(index, query, filters)
+    if not first.common:
+        assert first.total == len(matching(index, query, filters))  # a rare query: every match is ranked
