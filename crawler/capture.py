@@ -9,6 +9,7 @@ and a corrected `Content-Length`; the reason phrase is the standard one for the 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import time
@@ -29,6 +30,7 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import defer
 from twisted.internet import error as net
@@ -136,6 +138,7 @@ class WarcCaptureMiddleware:
         self.counts = {"warc/records": 0, "warc/responses": 0, "warc/revisits": 0,
                        "new_documents": 0, "changed_documents": 0, "unchanged_documents": 0}
         self._addresses: dict[Any, str] = {}
+        self.stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
@@ -161,10 +164,25 @@ class WarcCaptureMiddleware:
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         try:
             self._archive(request, response)
+        except OSError as exc:  # the archive's disk, not the page: nothing more can be archived
+            self._stop_archiving(response.url, exc)
         except Exception:  # archiving must never kill the crawl; the log names the URL
             logger.exception("could not archive %s", response.url)
             self.crawler.stats.inc_value("nianbao/warc/errors")
         return response
+
+    def _stop_archiving(self, url: str, exc: OSError) -> None:
+        """A write failed (a full disk): stop the crawl, leaving the open WARC file for `verify --repair`."""
+        self.crawler.stats.inc_value("nianbao/warc/errors")
+        if self.stopping:
+            return
+        self.stopping = True
+        reason = "disk-full" if exc.errno == errno.ENOSPC else "archive-write-failed"
+        self.crawler.stats.set_value("nianbao/archive_error", reason)
+        logger.error("could not archive %s: %s. The crawl stops; the WARC file stays .open for "
+                     "`nianbao verify --repair`", url, exc)
+        if self.crawler.engine is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
         """A fetch without an HTTP answer (timeout, refused, dropped, robots.txt): one crawl-log line, then
@@ -260,8 +278,15 @@ class WarcCaptureMiddleware:
         for name, count in self.counts.items():
             if count:
                 self.crawler.stats.set_value(f"nianbao/{name}", count)
-        self.writer.close()
-        self.crawl_log.close()
+        for what, close in (("the WARC file (or its manifest)", self.writer.close),
+                            ("the crawl log", self.crawl_log.close)):
+            try:
+                close()
+            except OSError as exc:  # a full disk at the very end: the records are written, `verify --repair` ends it
+                self.stopping = True
+                reason = "disk-full" if exc.errno == errno.ENOSPC else "archive-write-failed"
+                self.crawler.stats.set_value("nianbao/archive_error", reason)
+                logger.error("could not close %s: %s; run `nianbao verify --repair`", what, exc)
 
 
 def _warcinfo(settings: BaseSettings, plan: RunPlan) -> dict[str, str]:

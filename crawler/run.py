@@ -13,11 +13,13 @@ import datetime as dt
 import json
 import logging
 import os
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.atomic import write_atomic
 from archive.index.build import build_index
 from archive.lock import ArchiveLocked, acquire_lock, release_lock
 from crawler.plan import RunPlan, make_plan, new_run_id
@@ -62,12 +64,17 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _write_run(archive: Path, record: Mapping[str, Any]) -> None:
+def _write_run(archive: Path, record: Mapping[str, Any]) -> str:
+    """Write DIR/runs/ID.json atomically; '' or why it could not be written (a full disk)."""
     runs = archive / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    tmp = runs / f".{record['id']}.json.tmp"
-    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    os.replace(tmp, runs / f"{record['id']}.json")
+    try:
+        runs.mkdir(parents=True, exist_ok=True)
+        write_atomic(runs / f"{record['id']}.json",
+                     json.dumps(record, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
+    except OSError as exc:
+        logger.error("could not write the run record %s: %s", runs / f"{record['id']}.json", exc)
+        return f"nianbao crawl: could not write the run record in {runs} ({exc.strerror or exc})"
+    return ""
 
 
 def run_crawl(request: CrawlRequest) -> CrawlOutcome:
@@ -93,12 +100,13 @@ def run_crawl(request: CrawlRequest) -> CrawlOutcome:
         record["stats"] = run_stats(request.seeds, spider, stats, items)
         record["found"] = items
         record["finished"] = _now()
-        _write_run(archive, record)
-        _update_index(archive)
+        outcome.messages += [m for m in (_write_run(archive, record), _stop_reason(record, archive),
+                                         _update_index(archive)) if m]
         logger.debug("run %s finished: %s", run_id, json.dumps(record["stats"], ensure_ascii=False))
         failed = len(request.seeds) - record["stats"]["seeds_answered"] - len(record["stats"]["blocked"])
         outcome.messages.append(summary_line(record, getattr(spider, "seed_errors", {})))
-        outcome.code = EXIT_FAILED if request.seeds and failed > len(request.seeds) / 2 else EXIT_OK
+        outcome.code = EXIT_FAILED if (request.seeds and failed > len(request.seeds) / 2) or \
+            record["stats"]["archive_error"] else EXIT_OK
         return outcome
     finally:
         release_lock(archive)
@@ -125,6 +133,14 @@ def _run_scrapy(request: CrawlRequest, plan: RunPlan,
     process.crawl(crawler, seeds=request.seeds, plan=plan)
     process.start()
     return crawler.spider, dict(crawler.stats.get_stats() if crawler.stats else {}), items
+
+
+def _stop_reason(record: Mapping[str, Any], archive: Path) -> str:
+    """What to do when the crawl was stopped by the archive rather than by the sites."""
+    if record["stats"].get("archive_error") != "disk-full":
+        return ""
+    return (f"nianbao crawl: the disk holding {archive} is full; the crawl stopped. Free space, then run "
+            f"`nianbao verify --archive {archive} --repair` and `nianbao crawl ... --resume`")
 
 
 def summary_line(record: Mapping[str, Any], seed_errors: Mapping[str, str]) -> str:
@@ -187,12 +203,18 @@ def run_stats(seeds: list[Seed], spider: Any, stats: Mapping[str, Any], items: l
         "resume_skipped": stats.get("nianbao/resume_skipped", 0),
         "live_index_updates": stats.get("nianbao/index/live_updates", 0),
         "finish_reason": stats.get("finish_reason", ""),
+        "archive_error": stats.get("nianbao/archive_error", ""),
     }
 
 
-def _update_index(archive: Path) -> None:
-    """Bring ARCHIVE/index.db up to date through the same code path as `nianbao index`."""
+def _update_index(archive: Path) -> str:
+    """Bring ARCHIVE/index.db up to date through the same code path as `nianbao index`; '' or why not."""
     try:
         build_index(archive, progress=False)
+    except (OSError, sqlite3.OperationalError) as exc:  # a full disk: nothing to debug, something to do
+        logger.error("index update failed: %s", exc)
+        return f"nianbao crawl: the index could not be updated ({exc}); run `nianbao index --archive {archive}`"
     except Exception:  # the WARCs are the truth: a failed index update is logged, `nianbao index` redoes it
         logger.exception("index update failed; run `nianbao index --archive %s`", archive)
+        return f"nianbao crawl: the index update failed; run `nianbao index --archive {archive}`"
+    return ""

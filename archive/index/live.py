@@ -7,6 +7,7 @@ The crawl starts this in a child process so extraction never runs on Scrapy's ev
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     archive = Path(args[0])
     try:
         report = build_index(archive, progress=False, workers=workers, committed=_committed(args[1:]))
+    except (OSError, sqlite3.OperationalError) as exc:  # a full disk: the crawl says what to do
+        logging.getLogger(__name__).error("live index update of %s failed: %s", archive, exc)
+        return 1
     except Exception:
         logging.getLogger(__name__).exception("live index update of %s failed", archive)
         return 1

@@ -22,6 +22,7 @@ from isal import isal_zlib
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archive.atomic import write_atomic
 from archive.warc.warcio_adapter import ArcWarcRecord, new_builder, record_bytes, warc_record
 
 __all__ = ["REVISIT_PROFILE", "Exchange", "WarcWriter", "sha1_digest", "warc_date", "write_manifest"]
@@ -136,6 +137,7 @@ class WarcWriter:
         self._records = 0
         self.files: list[Path] = []
         self._warcio: WARCWriter | None = None
+        self.failed: OSError | None = None  # a write failed (disk full): the open file keeps its .open name
 
     # --- files ---
 
@@ -160,6 +162,9 @@ class WarcWriter:
         if self._file is None or self._path is None:
             return
         self._file.close()
+        if self.failed is not None:  # a torn tail: `nianbao verify --repair` cuts it and closes the file
+            self._file, self._path = None, None
+            return
         final = self._path.with_name(self._path.name.removesuffix(".open"))
         os.replace(self._path, final)
         write_manifest(final, self._records)
@@ -229,11 +234,18 @@ class WarcWriter:
     def write(self, records: list[ArcWarcRecord]) -> list[tuple[str, int, int]]:
         """Write records together in one file; returns (file name, offset, length) for each."""
         with self._lock:
-            if self._file is None or self._written >= self.max_size:
-                self._close_file()
-                self._open()
-            name = self.current_name
-            return [(name, offset, length) for offset, length in self._append([self._serialise(r) for r in records])]
+            if self.failed is not None:
+                raise OSError(self.failed.errno, f"WARC writing stopped after an earlier failure: {self.failed}")
+            try:
+                if self._file is None or self._written >= self.max_size:
+                    self._close_file()
+                    self._open()
+                name = self.current_name
+                positions = self._append([self._serialise(r) for r in records])
+            except OSError as exc:
+                self.failed = exc
+                raise
+            return [(name, offset, length) for offset, length in positions]
 
     def exchange_records(self, exchange: Exchange, metadata: Mapping[str, str],
                          revisit_of: tuple[str, str] | None = None, body_digest: str = "") -> list[ArcWarcRecord]:
@@ -281,7 +293,8 @@ class WarcWriter:
 
 
 def write_manifest(path: Path, records: int) -> Path:
-    """`<file>.manifest.json` beside a closed WARC file: its record count, size and SHA-256."""
+    """`<file>.manifest.json` beside a closed WARC file: its record count, size and SHA-256 (written atomically:
+    a full disk leaves no manifest rather than an empty one)."""
     import json
 
     digest = hashlib.sha256()
@@ -289,8 +302,8 @@ def write_manifest(path: Path, records: int) -> Path:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     manifest = path.with_name(path.name + ".manifest.json")
-    manifest.write_text(json.dumps({"file": path.name, "records": records, "bytes": path.stat().st_size,
-                                    "sha256": digest.hexdigest()}, indent=1) + "\n", encoding="utf-8")
+    write_atomic(manifest, (json.dumps({"file": path.name, "records": records, "bytes": path.stat().st_size,
+                                        "sha256": digest.hexdigest()}, indent=1) + "\n").encode("utf-8"))
     return manifest
 
 
