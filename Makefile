@@ -5,7 +5,7 @@ TOOLS := .venv-tools
 APT_PACKAGES := chromium chromium-driver fonts-wqy-zenhei antiword redis-server tesseract-ocr tesseract-ocr-chi-sim
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast install tools sysdeps bench clean
+.PHONY: demo test test-fast lint install tools sysdeps bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,11 @@ sysdeps:
 
 demo: install
 	$(VENV)/bin/nianbao demo
+
+# Lint and types: ruff (rules in pyproject.toml) and mypy on the packages and the benchmarks.
+lint: install
+	$(VENV)/bin/ruff check crawler archive extract bench tests
+	$(VENV)/bin/mypy crawler archive extract bench
 
 test: install tools sysdeps
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
