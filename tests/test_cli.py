@@ -78,3 +78,18 @@ def test_a_folder_that_is_not_an_archive_is_refused_with_one_message(tmp_path: P
     assert f"nianbao crawl --seeds FILE --archive {folder}" in result.output
     assert not (tmp_path / "not-an-archive").exists() or state != "missing"  # nothing created
     assert not list(tmp_path.rglob("*.wacz"))
+
+
+def test_pack_refuses_arc_files_by_name(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    archive = tmp_path / "a"
+    (archive / "warc").mkdir(parents=True)
+    arc = next(p for p in (FIXTURES / "warcs").iterdir() if p.name.endswith((".arc", ".arc.gz")))
+    shutil.copy(arc, archive / "warc" / arc.name)
+    result = CliRunner().invoke(main, ["pack", "--archive", str(archive)])
+    assert result.exit_code == 1 and f"cannot pack ARC files into a WACZ (it holds WARC files only): {arc.name}" \
+        in result.output
+    assert not list(archive.glob("*.wacz"))

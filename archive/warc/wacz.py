@@ -22,6 +22,10 @@ def _sha256(data: bytes) -> str:
 def pack_wacz(archive: Path, output: Path, title: str = "") -> Path:
     """Write `output` (.wacz) from the archive's closed, intact WARC files."""
     files = warc_files(archive)
+    arcs = [f.name for f in files if f.name.endswith((".arc", ".arc.gz"))]
+    if arcs:
+        raise ValueError(f"cannot pack ARC files into a WACZ (it holds WARC files only): {', '.join(arcs)}; "
+                         "convert them with `warcio recompress` or move them out of the archive's warc/ folder")
     problems = [p for f in files for p in ([f"{f.name}: still .open (run `nianbao verify --repair`)"]
                                            if f.name.endswith(".open") else verify_warc(f).problems)]
     if problems:
@@ -30,7 +34,9 @@ def pack_wacz(archive: Path, output: Path, title: str = "") -> Path:
     for path in files:
         for capture in iter_captures(path):
             if capture.status == 200 and capture.provenance.get("role") in ("report", "attachment", "seed"):
-                pages.append({"id": capture.record_id.strip("<>").removeprefix("urn:uuid:"), "url": capture.url,
+                page_id = capture.record_id.strip("<>").removeprefix("urn:uuid:") or \
+                    f"{capture.warc_file}@{capture.offset}"  # other tools' records may have no id
+                pages.append({"id": page_id, "url": capture.url,
                               "ts": capture.date, "title": capture.provenance.get("link_text", "")})
     resources: list[dict[str, object]] = []
     output.parent.mkdir(parents=True, exist_ok=True)
