@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["crawl", "warc", "records", "extract", "index"]
+BENCHES = ["crawl", "warc", "records", "extract", "index", "bomb"]
 
 
 def main(argv: list[str]) -> int:

@@ -210,6 +210,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--only", choices=["corpus"], help="only the encoding and mojibake corpora")
     args = parser.parse_args(argv)
     run_corpus()
+    print("\nreport tables (bench.table_completeness):")
+    from bench.table_completeness import main as table_completeness
+
+    table_completeness()
     if args.only:
         return
     run("demo pages", demo_pages())

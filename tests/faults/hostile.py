@@ -174,7 +174,7 @@ class HostilePortal(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     def seeds(self, folder: Path) -> Path:
         path = folder / "seeds.csv"
