@@ -35,6 +35,11 @@ CONNECTION_HEADERS_KEPT = "nianbao_connection_headers_kept"
 
 _Protocol: Any = getattr(http11, "_LenientHTTP11ClientProtocol", None)
 _Factory: Any = getattr(http11, "_LenientHTTP11ClientFactory", None)
+_Parser: Any = getattr(http11, "_LenientHTTPClientParser", None)
+
+# Header lines HTTP does not allow (no colon; a name with bytes outside the token set) are declared under
+# this name, their bytes as received, instead of being dropped (Scrapy) or failing the answer (Twisted).
+INVALID_HEADER = b"X-Archive-Orig-Invalid-Header"
 
 
 def _restore_connection_headers(response: Any, parser: Any) -> Any:
@@ -44,21 +49,44 @@ def _restore_connection_headers(response: Any, parser: Any) -> Any:
         return response
     for name, values in kept.getAllRawHeaders():
         headers.setRawHeaders(name, list(values))
+    invalid = getattr(parser, "nianbao_invalid", None)
+    if invalid:
+        headers.setRawHeaders(INVALID_HEADER, list(invalid))
+        logger.info("%d header line(s) HTTP does not allow kept as %s: %r", len(invalid), INVALID_HEADER.decode(),
+                    invalid[:3])
     return response
 
 
 def private_classes_found() -> bool:
     """Whether this Scrapy still has the two private classes the handler extends."""
-    return _Protocol is not None and _Factory is not None
+    return _Protocol is not None and _Factory is not None and _Parser is not None
 
 
-if _Protocol is not None and _Factory is not None:
+if _Protocol is not None and _Factory is not None and _Parser is not None:
+
+    class _DeclaringParser(_Parser):  # type: ignore[misc, valid-type]
+        """Scrapy's lenient parser, keeping the header lines it would drop or Twisted would refuse."""
+
+        def lineReceived(self, line: bytes) -> None:
+            partial = getattr(self, "_partialHeader", None)
+            if partial is not None and (not line.rstrip(b"\r") or line[:1] not in b" \t"):
+                header = b"".join(partial)
+                if b":" not in header:
+                    self.__dict__.setdefault("nianbao_invalid", []).append(header)
+            super().lineReceived(line)
+
+        def headerReceived(self, name: bytes, value: bytes) -> None:
+            try:
+                super().headerReceived(name, value)
+            except ValueError:  # twisted.web.http_headers.InvalidHeaderName: a name with non-token bytes
+                self.__dict__.setdefault("nianbao_invalid", []).append(name + b": " + value)
 
     class _KeepingProtocol(_Protocol):  # type: ignore[misc, valid-type]
         def request(self, request: Any) -> Any:
             answer = super().request(request)
             parser = getattr(self, "_parser", None)  # this request's parser, reading the answer
             if parser is not None:
+                parser.__class__ = _DeclaringParser  # as Scrapy itself swaps in its lenient parser
                 answer.addCallback(_restore_connection_headers, parser)
             return answer
 

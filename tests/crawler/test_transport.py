@@ -23,3 +23,5 @@ def test_the_private_classes_still_work_as_the_handler_expects() -> None:
     assert "_parser" in inspect.getsource(inspect.getmodule(protocol.__mro__[1])), \
         "Twisted's HTTP11ClientProtocol no longer keeps its response parser in _parser"
     assert inspect.iscoroutinefunction(http11.HTTP11DownloadHandler.download_request)
+    parser = http11._LenientHTTPClientParser
+    assert "_partialHeader" in inspect.getsource(parser.lineReceived), "the lenient parser changed its state"

@@ -139,6 +139,7 @@ def _stall(h: _Handler, _q: Any) -> None:
 def _malformed(h: _Handler, _q: Any) -> None:
     body = _report(2022)
     h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nX-Broken-Line-Without-Colon\r\n"
+                  + "文件名: 年报.pdf\r\n".encode("gbk")  # a header name in GBK: not an HTTP token
                   + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
     h.close_connection = True
 

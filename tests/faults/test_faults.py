@@ -141,6 +141,10 @@ def test_malformed_answers_are_logged_never_crash(control: Measured, tmp_path: P
     log = crawl_log(archive)
     assert log["/xxgk/ndbg/garbage.html"] and log["/xxgk/ndbg/malformed.html"]
     codes = {path: lines[0].split()[1] for path, lines in log.items() if "ndbg/" in path}
+    [kept] = [c for p in warc_files(archive) for c in iter_captures(p) if c.url.endswith("/malformed.html")]
+    assert kept.status == 200 and "2022年政府信息公开工作年度报告".encode() in kept.payload  # archived, not lost
+    declared = [v for k, v in kept.headers if k == "X-Archive-Orig-Invalid-Header"]
+    assert declared == ["X-Broken-Line-Without-Colon", "文件名: 年报.pdf".encode("gbk").decode("latin-1")]
     record("malformed HTTP", f"logged {codes.get('/xxgk/ndbg/garbage.html')} / "
            f"{codes.get('/xxgk/ndbg/malformed.html')}", measured)
 
