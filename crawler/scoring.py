@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from extract.attachments import ATTACHMENT_EXTENSIONS
 from extract.classify import classify_title
 
 __all__ = ["ATTACHMENT_EXTENSIONS", "LinkDecision", "is_attachment_url", "is_trap_url", "score_link"]
 
-ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "ofd", "et", "zip", "rar")
 _NAV_WORDS = re.compile(
     r"(政府信息公开|政府信息公開|政务公开|政務公開|信息公开|信息公開|政府公开|公开目录|法定主动公开)"
 )

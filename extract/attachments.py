@@ -22,12 +22,16 @@ from .ocr import ocr_text
 from .ofd import OfdError, extract_ofd
 from .pdf_layout import Char, group_words, layout_tables
 
-__all__ = ["KIND_BY_EXTENSION", "extract_attachment", "kind_of"]
+__all__ = ["ATTACHMENT_EXTENSIONS", "KIND_BY_EXTENSION", "extract_attachment", "kind_of"]
 
 logger = logging.getLogger(__name__)
 
+# The one list of file types a report is published as: the crawler follows links to these, the indexer
+# extracts them (zip and rar are archived and indexed with `unsupported: zip`/`rar`; an .et is a WPS sheet).
+ATTACHMENT_EXTENSIONS = ("pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "zip", "rar")
 KIND_BY_EXTENSION = {"pdf": "pdf", "doc": "doc", "docx": "docx", "wps": "wps", "xls": "xls", "xlsx": "xlsx",
-                     "ofd": "ofd", "htm": "html", "html": "html", "shtml": "html", "jsp": "html", "txt": "txt"}
+                     "et": "xls", "ofd": "ofd", "zip": "zip", "rar": "rar", "htm": "html", "html": "html",
+                     "shtml": "html", "jsp": "html", "txt": "txt"}
 KIND_BY_TYPE = {"application/pdf": "pdf", "application/msword": "doc",
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
                 "application/vnd.ms-excel": "xls",
@@ -53,7 +57,8 @@ def kind_of(url: str, content_type: str, body: bytes = b"") -> str:
     path = url.split("?")[0].split("#")[0].lower()
     ext = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
     if ext in KIND_BY_EXTENSION:
-        return KIND_BY_EXTENSION[ext]
+        kind = KIND_BY_EXTENSION[ext]
+        return "xlsx" if kind == "xls" and body.startswith(b"PK") else kind
     if body.startswith(b"\xd0\xcf\x11\xe0"):
         return "doc"
     return "html" if not mime or "html" in mime else "other"

@@ -258,3 +258,27 @@ def test_a_page_that_reads_as_no_chinese_says_so_and_names_chardets_answer() -> 
             doc = document(path.read_bytes(), {"Content-Type": "text/html"}, f"http://127.0.0.2/{path.name}")
             assert doc.encoding_source.startswith("guessed (chardet: "), (path.name, doc.encoding_source)
             assert doc.encoding_source.removeprefix("guessed (chardet: ").rstrip(")").lower() in codecs, path.name
+
+
+def test_one_attachment_rule_for_crawler_and_extractor() -> None:
+    """Every file type the crawler follows is a kind the extractor knows (it once followed .et/.zip/.rar
+    links whose documents the extractor then called html)."""
+    import io
+
+    import openpyxl
+
+    from crawler.scoring import is_attachment_url
+    from extract.attachments import ATTACHMENT_EXTENSIONS, KIND_BY_EXTENSION, kind_of
+
+    assert set(ATTACHMENT_EXTENSIONS) <= set(KIND_BY_EXTENSION)
+    for ext in ATTACHMENT_EXTENSIONS:
+        assert is_attachment_url(f"http://127.0.0.2/P020240115.{ext}")
+    sheet = openpyxl.Workbook()
+    sheet.active.append(["一、本年新收政府信息公开申请数量", 12])
+    out = io.BytesIO()
+    sheet.save(out)
+    et = document(out.getvalue(), {"Content-Type": "application/octet-stream"}, "http://127.0.0.2/统计表.et")
+    assert et.kind == "xlsx" and "本年新收政府信息公开申请数量" in et.text and et.error == ""
+    archive = document(b"PK\x03\x04" + bytes(40), {}, "http://127.0.0.2/2023年报.zip")
+    assert archive.kind == "zip" and archive.error == "unsupported: zip"
+    assert kind_of("http://127.0.0.2/a.rar", "application/octet-stream", b"Rar!") == "rar"
