@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from archive.db import connect, read_only
 from archive.warc.reader import iter_captures, warc_files
 from crawler.demo.server import DemoPortals, attachment_disposition
 
@@ -70,7 +71,7 @@ def test_every_report_and_attachment_found_no_distractor_counted(
     found = {item["url"] for item in run["found"] if item["role"] in ("report", "attachment")}
     assert wanted - found == set(), "missed"
     assert not (found & distractors)
-    with sqlite3.connect(archive / "index.db") as conn:
+    with connect(archive / "index.db") as conn:
         reports = {row[0] for row in conn.execute("select url from documents where is_report = 1")}
         agencies = sorted(row[0] for row in conn.execute("select agency from agencies"))
     assert wanted - reports == set(), "reports fetched but not classified as reports"
@@ -183,7 +184,7 @@ def test_rebuilt_index_is_identical(crawled: tuple[DemoPortals, Path, dict[str, 
     nianbao("index", "--archive", str(copy), "--quiet")
 
     def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(db) as conn:
+        with connect(db) as conn:
             return sorted(conn.execute(sql).fetchall(), key=repr)
 
     for sql in ("select run_id, url, status, fetched_at, content_type, record_type, warc_file, warc_offset, "
@@ -225,7 +226,7 @@ def test_reextraction_by_a_newer_extractor_equals_a_fresh_rebuild(
         shutil.copytree(archive, tmp_path / name)
     for suffix in ("", "-wal", "-shm"):
         (tmp_path / "fresh" / f"index.db{suffix}").unlink(missing_ok=True)
-    with sqlite3.connect(tmp_path / "old" / "index.db") as conn:
+    with connect(tmp_path / "old" / "index.db") as conn:
         conn.execute("update documents set extractor_version = extractor_version - 1")
     conn.close()
     updated = nianbao("index", "--archive", str(tmp_path / "old"), "--quiet").stdout
@@ -326,7 +327,7 @@ def test_sigkill_mid_record_then_verify_repair_and_resume(tmp_path: Path) -> Non
 def test_report_statistics_in_the_index_and_export(crawled: tuple[DemoPortals, Path, dict[str, Any]]) -> None:
     portals, archive, _run = crawled
     manifest = portals.manifest()
-    with sqlite3.connect(archive / "index.db") as conn:
+    with connect(archive / "index.db") as conn:
         checks = conn.execute("select check_name, ok, detail from report_checks").fetchall()
         assert checks and all(ok for _name, ok, _detail in checks), [c for c in checks if not c[1]]
         formats = dict(
@@ -364,7 +365,7 @@ def test_closed_files_have_manifests_and_records_read_by_offset(
     for path in warc_files(archive):
         manifest = json.loads(path.with_name(path.name + ".manifest.json").read_text(encoding="utf-8"))
         assert manifest["bytes"] == path.stat().st_size and manifest["records"] > 100
-    with sqlite3.connect(archive / "index.db") as conn:
+    with connect(archive / "index.db") as conn:
         rows = conn.execute("select url, warc_file, warc_offset, warc_length, payload_digest from captures "
                             "where record_type = 'response' and status = 200 limit 50").fetchall()
     from archive.warc.writer import sha1_digest
@@ -397,7 +398,7 @@ def test_index_kept_current_during_the_crawl(tmp_path: Path) -> None:
                 open_files = [p.name.removesuffix(".open") for p in (archive / "warc").glob("*.warc.gz.open")]
                 if not open_files or not (archive / "index.db").exists():
                     continue
-                with sqlite3.connect(f"file:{archive / 'index.db'}?mode=ro", uri=True, timeout=30) as conn:
+                with read_only(archive / 'index.db', timeout=30) as conn:
                     try:
                         seen_during_crawl = max(seen_during_crawl, conn.execute(
                             "select count(*) from documents d join captures c on c.id = d.capture_id "
@@ -418,7 +419,7 @@ def test_index_kept_current_during_the_crawl(tmp_path: Path) -> None:
     nianbao("index", "--archive", str(copy), "--quiet")
 
     def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(db) as conn:
+        with connect(db) as conn:
             return sorted(conn.execute(sql).fetchall(), key=repr)
 
     for sql in (("select url, status, record_type, warc_file, warc_offset, warc_length, payload_digest, via, role "
@@ -442,7 +443,7 @@ def test_plain_scrapy_crawl_leaves_a_complete_index(tmp_path: Path) -> None:
         manifest = portals.manifest()
     assert done.returncode == 0, done.stderr[-3000:]
     wanted, _ = expected(manifest)
-    with sqlite3.connect(archive / "index.db") as conn:
+    with connect(archive / "index.db") as conn:
         reports = {row[0] for row in conn.execute("select url from documents where is_report = 1")}
         files = {row[0] for row in conn.execute("select name from warc_files")}
     assert wanted <= reports

@@ -19,6 +19,7 @@ from pathlib import Path
 import brotli
 import pytest
 
+from archive.db import connect
 from archive.warc.inflate import RATIO_FLOOR, dechunk, inflate
 from archive.warc.reader import CaptureRecord, decode_body, iter_captures, read_record, warc_files
 from archive.warc.writer import Exchange, WarcWriter
@@ -288,14 +289,13 @@ def test_a_file_that_is_not_an_archive_is_reported_not_raised(tmp_path: Path) ->
 
 
 def test_index_reads_everything_else_beside_a_file_warcio_cannot_parse(tmp_path: Path) -> None:
-    import sqlite3
 
     from archive.index.build import build_index
 
     archive = _archive(tmp_path, "lonely-revisit.warc.gz", "warcio-example.warc.gz",
                        "pywb-example-wpull.warc.gz")
     report = build_index(archive, progress=False)
-    with sqlite3.connect(archive / "index.db") as conn:
+    with connect(archive / "index.db") as conn:
         rows = conn.execute("select warc_file, url from captures order by warc_file, warc_offset").fetchall()
     assert rows == [("lonely-revisit.warc.gz", "http://example.com/"),
                     ("lonely-revisit.warc.gz", "http://example.iana.org/"),

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.db import connect
 from archive.warc.reader import iter_captures, warc_files
 
 pytestmark = pytest.mark.e2e
@@ -261,7 +262,6 @@ def test_second_crawl_stores_revisits_and_304s(portal: str, tmp_path: Path) -> N
     """Crawled twice: an unchanged page without validators becomes a revisit record pointing at the first
     capture; the page with an ETag, asked conditionally (--incremental), answers 304, archived as received
     and indexed as unchanged."""
-    import sqlite3
 
     from warcio.archiveiterator import ArchiveIterator
 
@@ -289,7 +289,7 @@ def test_second_crawl_stores_revisits_and_304s(portal: str, tmp_path: Path) -> N
     conditional = second[portal + "/zwgk/ndbg/2023.html"]
     assert conditional.record_type == "response" and conditional.status == 304
     assert conditional.header("ETag") == ETAG
-    with sqlite3.connect(archive / "index.db") as conn:
+    with connect(archive / "index.db") as conn:
         unchanged = dict(conn.execute("select url, unchanged from captures where run_id = ? ",
                                       (revisit.provenance["run_id"],)))
     assert unchanged[report] == 1 and unchanged[portal + "/zwgk/ndbg/2023.html"] == 1

@@ -4,7 +4,6 @@ and an archived <script> that must not run. Screenshots go to test-artifacts/.""
 from __future__ import annotations
 
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
+from archive.db import connect
 from tests.conftest import ROOT, require_program
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -83,7 +83,7 @@ def test_search_report_page_raw_capture_and_no_archived_script(served: tuple[str
     links[0].click()
     page = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
     driver.save_screenshot(str(ARTIFACTS / "2-report.png"))  # type: ignore[attr-defined]
-    with sqlite3.connect(archive / "index.db") as conn:
+    with connect(archive / "index.db") as conn:
         title, text = conn.execute("select title, text from documents where id = ?", (doc_id,)).fetchone()
         permits = conn.execute("select value from report_figures where document_id = ? and row_label = '行政许可'",
                                (doc_id,)).fetchone()[0]

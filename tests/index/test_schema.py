@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from archive.db import connect
 from archive.index.schema import SCHEMA_VERSION, index_text, open_index, unindex_text
 from archive.index.search import search
 
@@ -35,7 +36,7 @@ def test_schema_1_index_is_migrated_and_searchable(tmp_path: Path) -> None:
     from extract.metadata import to_simplified
 
     path = tmp_path / "index.db"
-    with sqlite3.connect(path) as conn:
+    with connect(path) as conn:
         conn.executescript(V1)
         for doc_id, title, text in DOCS:
             conn.execute("insert into documents (id, title, text, text_simplified, is_report) values (?, ?, ?, ?, 1)",

@@ -7,12 +7,12 @@ every path: bm25 (rare queries), the bounded ranking of common queries, small an
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 import archive.index.search as search_module
+from archive.db import connect
 from archive.index.schema import index_text, open_index
 from archive.index.search import SearchFilters, search, search_page
 from crawler.demo.reports import as_lines, make_report
@@ -64,7 +64,7 @@ def matching(index: Path, query: str, filters: SearchFilters | None = None) -> s
     """Brute force: ids of documents whose simplified title or text holds every term and that pass the filters."""
     filters = filters or SearchFilters()
     terms = [to_simplified(t) for t in query.split()]
-    with sqlite3.connect(index) as conn:
+    with connect(index) as conn:
         rows = conn.execute("select id, title, text_simplified, agency, province, year, is_report from documents")
         return {doc_id for doc_id, title, text, agency, province, year, is_report in rows
                 if all(t in to_simplified(title) + "\n" + text for t in terms)

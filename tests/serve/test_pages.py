@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.db import connect
 from archive.index.figures import update_figures
 from archive.index.schema import index_text, open_index
 from archive.serve.coverage import coverage_page
@@ -145,9 +146,8 @@ def test_coverage_marks_late_reports_and_explains_a_missing_one(index: Path) -> 
 
 
 def test_coverage_tells_an_unreachable_site_from_a_missing_report(index: Path) -> None:
-    import sqlite3
 
-    with sqlite3.connect(index) as conn:  # a seed whose portal never answered: no capture of its URL
+    with connect(index) as conn:  # a seed whose portal never answered: no capture of its URL
         conn.execute("insert into agencies (agency, province, url) values ('德清县财政局', '浙江省', "
                      "'http://127.0.0.9:1/')")
     _status, html = coverage_page(index, today=date(2024, 6, 1))
@@ -171,9 +171,8 @@ def test_cached_pages_follow_the_index_as_it_changes(index: Path) -> None:
 
 
 def test_coverage_filters_by_city_as_the_seeds_name_it(index: Path) -> None:
-    import sqlite3
 
-    with sqlite3.connect(index) as conn:
+    with connect(index) as conn:
         conn.executemany("insert into agencies (agency, province, city, url) values (?, '浙江省', ?, ?)",
                          [("德清县应急管理局", "湖州市", "http://127.0.0.3:1/"), ("杭州市财政局", "杭州市", "http://127.0.0.4:1/")])
     _status, html = coverage_page(index, {"province": "浙江省", "city": "湖州市"}, today=date(2024, 6, 1))
@@ -183,11 +182,10 @@ def test_coverage_filters_by_city_as_the_seeds_name_it(index: Path) -> None:
 def test_figures_count_a_report_and_its_pdf_copy_once(index: Path) -> None:
     import csv
     import io
-    import sqlite3
 
     from archive.serve.figures import figures_csv
 
-    with sqlite3.connect(index) as conn:
+    with connect(index) as conn:
         received = conn.execute("select value from report_figures where document_id = 1 and section = '三' and "
                                 "row_label like '一、本年新收%' and col_label = '总计'").fetchone()[0]
         copies = conn.execute("select count(distinct document_id) from report_figures").fetchone()[0]

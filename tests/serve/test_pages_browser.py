@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
+from archive.db import connect
 from tests.conftest import ROOT, require_program
 from tests.serve.conftest import Served
 
@@ -89,7 +89,7 @@ def test_search_finds_the_same_reports_in_both_scripts_as_the_cli(served: Served
     traditional, _summary = _all_result_ids(driver, served.base, "復議")
     expected = _cli_urls(served.archive, "复议")
     assert expected == _cli_urls(served.archive, "復議")
-    with sqlite3.connect(served.archive / "index.db") as conn:
+    with connect(served.archive / "index.db") as conn:
         urls = {doc_id: url for doc_id, url in conn.execute("select id, url from documents")}
     assert len(simplified) == len(set(simplified)) == len(expected) > 20  # paged: more than one page
     assert {urls[i] for i in simplified} == {urls[i] for i in traditional} == expected
@@ -176,7 +176,7 @@ def test_figures_chart_renders(served: Served, driver: Any) -> None:
 def test_report_page_and_raw_pdf(served: Served, driver: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    with sqlite3.connect(served.archive / "index.db") as conn:
+    with connect(served.archive / "index.db") as conn:
         [html_id] = conn.execute("select id from documents where kind = 'html' and is_report = 1 "
                                  "and agency = '德清县应急管理局' and year = 2023").fetchone()
         pdf_capture = conn.execute("select capture_id from documents where kind = 'pdf' limit 1").fetchone()[0]

@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote
 import pytest
 from click.testing import CliRunner
 
+from archive.db import connect
 from crawler.cli import main
 from tests.serve.conftest import Served, start_serve, stop_serve
 
@@ -106,7 +107,7 @@ def test_a_page_waiting_on_sqlite_does_not_stall_the_server(demo_archive: Path, 
     """A page blocked on a locked index (another writer) must not hold up other requests."""
     archive = tmp_path / "archive"
     shutil.copytree(demo_archive, archive, ignore=shutil.ignore_patterns("*.lock"))
-    with sqlite3.connect(archive / "index.db") as conn:
+    with connect(archive / "index.db") as conn:
         conn.execute("pragma journal_mode = delete")
     server = start_serve(archive)
     writer = sqlite3.connect(archive / "index.db", isolation_level=None)
@@ -151,7 +152,7 @@ def _served_name(archive: Path, warc_file: str, offset: int, length: int) -> str
 
 
 def test_download_keeps_the_original_file_name(served: Served) -> None:
-    with sqlite3.connect(served.archive / "index.db") as conn:
+    with connect(served.archive / "index.db") as conn:
         captures = conn.execute(
             "select c.id, c.warc_file, c.warc_offset, c.warc_length from documents d join captures c "
             "on c.id = d.capture_id where d.kind in ('pdf', 'docx')").fetchall()
