@@ -44,6 +44,7 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="nianbao-bench-")
     for name, value in {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS": 16,
                         "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "WARNING", "NIANBAO_MAX_LIST_PAGES": 100000,
+                        "NIANBAO_MAX_PAGES_PER_SEED": 1_000_000,
                         "NIANBAO_ARCHIVE": tmp if warc else "", "NIANBAO_WARC_ENABLED": warc, "NIANBAO_RUN_ID": "bench",
                         "LOGSTATS_INTERVAL": 0, "DEPTH_LIMIT": 0, "NIANBAO_INDEX_INTERVAL": 0,
                         "NIANBAO_WARC_GZIP_LEVEL": int(os.environ.get("NIANBAO_BENCH_GZIP_LEVEL", "1"))}.items():
