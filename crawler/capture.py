@@ -50,14 +50,17 @@ from archive.warc.crawllog import (
     TIMEOUT,
     CrawlLog,
 )
+from archive.warc.inflate import inflate, parse_codings
 from archive.warc.writer import Exchange, WarcWriter, sha1_digest, warc_date
 from crawler import __version__
 from crawler.plan import RunPlan, run_plan
 from crawler.settings.declared import setting
 from crawler.signals import warc_committed
 from crawler.transport import CONNECTION_HEADERS_KEPT
+from extract.decoding import decode_html
+from extract.list_detect import detect_list
 
-__all__ = ["WarcCaptureMiddleware"]
+__all__ = ["WarcCaptureMiddleware", "list_fields"]
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +229,8 @@ class WarcCaptureMiddleware:
         revisit = (request.url, previous[1]) if (previous and previous[0] == digest and response.status == 200
                                                  and body) else None
         provenance = self._provenance(request)
+        if provenance.get("role") == "list" and response.status == 200:
+            provenance.update(list_fields(response))
         records = self.writer.exchange_records(exchange, provenance, revisit_of=revisit, body_digest=digest)
         (name, offset, _length), *_ = self.writer.write(records)
         role = provenance.get("role", "")
@@ -287,6 +292,23 @@ class WarcCaptureMiddleware:
                 reason = "disk-full" if exc.errno == errno.ENOSPC else "archive-write-failed"
                 self.crawler.stats.set_value("nianbao/archive_error", reason)
                 logger.error("could not close %s: %s; run `nianbao verify --repair`", what, exc)
+
+
+_LIST_BYTES = 4 * 1024 * 1024  # a list page larger than this is not a CMS list worth reading for its size
+
+
+def list_fields(response: Response) -> dict[str, str]:
+    """`list_shown`, `list_declared`, `list_form` of a list page whose script declares the list's size
+    (extract.list_detect), for its metadata record: the index compares what the crawl reached with it."""
+    codings = parse_codings(v.decode("latin-1") for v in response.headers.getlist("Content-Encoding"))
+    decoded = inflate(response.body, codings, max_bytes=_LIST_BYTES)
+    if decoded.error or b"<" not in decoded.body[:4096]:
+        return {}
+    content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
+    extent = detect_list(decode_html(decoded.body, content_type).text)
+    if extent is None:
+        return {}
+    return {"list_shown": str(extent.shown), "list_declared": str(extent.declared), "list_form": extent.form}
 
 
 def _warcinfo(settings: BaseSettings, plan: RunPlan) -> dict[str, str]:

@@ -5,6 +5,8 @@
   `/module/web/jpage/dataproxy.jsp?startrecord=…&endrecord=…&perpage=…` with the column's form fields.
 - Hanweb JPaaS: `api-gateway/jpaas-publish-server/front/page/build/unit?…&paramJson={"pageNo":N,"pageSize":M}`,
   the list's HTML in the JSON's `data.html`.
+- TRS "动静结合": the static page shows the newest items, its `list2.trsapi` script declares the rest
+  (`extract.list_detect`); the CMS's static page names (index_1.htm …) are tried for them.
 - Query pagination (`InfoPublic.aspx?…&page=N`, `iList.jsp?…&cur_page=N`) and 下一页 links are ordinary
   links, scored in `crawler.scoring`.
 """
@@ -16,6 +18,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
+from extract.list_detect import ListExtent
+
 __all__ = [
     "PageRequest",
     "cdata_links",
@@ -25,6 +29,7 @@ __all__ = [
     "jpaas_html",
     "jpaas_params",
     "jpaas_request",
+    "trs_dynamic_pages",
     "trs_pages",
 ]
 
@@ -64,6 +69,18 @@ def trs_pages(url: str, html: str, cap: int) -> list[PageRequest]:
     if current != 0 or total <= 1 or not name.startswith("index"):
         return []  # an article's createPageHTML(1, 0, "t2019…", "shtml") is not a list
     return [PageRequest(urljoin(url, f"{name}_{n}.{ext}"), n + 1) for n in range(1, min(total, cap))]
+
+
+def trs_dynamic_pages(url: str, extent: ListExtent, cap: int) -> list[PageRequest]:
+    """Static page names (index_1.htm …) for the items a TRS 动静结合 list declares beyond its first page."""
+    if extent.form != "trs-dynamic" or extent.per_page <= 0 or extent.declared <= extent.shown:
+        return []
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
+    name, ext = last.rsplit(".", 1) if "." in last else ("index", "html")
+    if name != "index":
+        return []  # only the list's first page leads to the others
+    total = -(-extent.declared // extent.per_page)
+    return [PageRequest(urljoin(url, f"index_{n}.{ext}"), n + 1) for n in range(1, min(total, cap))]
 
 
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)

@@ -22,12 +22,13 @@ from scrapy.settings import BaseSettings
 
 from archive.db import read_only
 from archive.index.known import latest_payloads
-from archive.warc.reader import decode_payload, iter_captures, warc_files, warcinfo
+from archive.warc.inflate import dechunk, inflate, parse_codings
+from archive.warc.reader import decode_payload, iter_captures, read_record, warc_files, warcinfo
 from crawler.pages import attachment_links
 from crawler.settings.declared import setting
 
-__all__ = ["RunPlan", "captured_by", "default_plan", "make_plan", "new_run_id", "resume_chain", "run_plan",
-           "validators_from_index"]
+__all__ = ["RunPlan", "archived_copies", "archived_copy", "captured_by", "default_plan", "make_plan", "new_run_id",
+           "resume_chain", "run_plan", "validators_from_index"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,10 @@ class RunPlan:
     # url → (payload digest, WARC-Date) already archived: an unchanged payload becomes a revisit record
     known_digests: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     resumes: tuple[str, ...] = ()
+    # the archive folder, and url → (WARC file, offset, length) of the latest 200 response of each report
+    # page (incremental mode): a page answering 304 still has its files asked, from its archived copy's links
+    archive: str = ""
+    archived: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
 
 
 def default_plan(settings: BaseSettings) -> RunPlan:
@@ -76,9 +81,11 @@ def make_plan(archive: Path, mode: str, run_id: str | None = None) -> RunPlan:
     if chain:
         skip = captured_by(archive, set(chain))
         logger.info("resuming runs %s: %d report/attachment URLs already captured", chain, len(skip))
+    incremental = mode == "incremental"
     return RunPlan(run_id=run_id, mode=mode, known_digests=latest_payloads(archive), skip_urls=skip,
-                   validators=validators_from_index(archive) if mode == "incremental" else {},
-                   resumes=tuple(chain))
+                   validators=validators_from_index(archive) if incremental else {},
+                   resumes=tuple(chain), archive=str(archive),
+                   archived=archived_copies(archive) if incremental else {})
 
 
 def validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
@@ -95,6 +102,47 @@ def validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
         logger.warning("could not read validators from %s (%s): full crawl", db, exc)
         return {}
     return {url: (etag or "", last_modified or "") for url, etag, last_modified in rows if etag or last_modified}
+
+
+def archived_copies(archive: Path) -> dict[str, tuple[str, int, int]]:
+    """url → (WARC file, offset, length) of the latest 200 response of each report or candidate page the
+    index holds; {} without an index."""
+    db = archive / "index.db"
+    if not db.exists():
+        return {}
+    try:
+        with read_only(db) as conn:
+            rows = conn.execute("select url, warc_file, warc_offset, warc_length from captures "
+                                "where status = 200 and record_type = 'response' "
+                                "and role in ('report', 'candidate') order by fetched_at").fetchall()
+    except sqlite3.Error as exc:
+        logger.warning("could not read archived report pages from %s (%s)", db, exc)
+        return {}
+    return {url: (name, int(offset), int(length or 0)) for url, name, offset, length in rows}
+
+
+def archived_copy(plan: RunPlan, url: str) -> tuple[bytes, str] | None:
+    """(body with its content codings undone, Content-Type) of the archived copy of `url`; None when the
+    plan holds none or its record cannot be read."""
+    where = plan.archived.get(url)
+    if where is None or not plan.archive:
+        return None
+    name, offset, length = where
+    folder = Path(plan.archive) / "warc"
+    path = folder / name if (folder / name).exists() else folder / f"{name}.open"
+    try:
+        _target, headers, payload = read_record(path, offset, length)
+    except (OSError, StopIteration, ValueError) as exc:
+        logger.warning("archived copy of %s at %s@%d cannot be read: %s", url, name, offset, exc)
+        return None
+    named = [(k.lower(), v) for k, v in headers]
+    if any(k == "transfer-encoding" and "chunked" in v.lower() for k, v in named):  # other tools keep framing
+        payload = dechunk(payload)
+    decoded = inflate(payload, parse_codings(v for k, v in named if k == "content-encoding"))
+    if decoded.error:
+        logger.warning("archived copy of %s at %s@%d: %s", url, name, offset, decoded.error)
+        return None
+    return decoded.body, next((v for k, v in named if k == "content-type"), "")
 
 
 def captured_by(archive: Path, run_ids: set[str]) -> dict[str, list[list[str]]]:

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from extract.attachments import ATTACHMENT_EXTENSIONS
 from extract.classify import classify_title
 
-__all__ = ["ATTACHMENT_EXTENSIONS", "LinkDecision", "is_attachment_url", "is_trap_url", "score_link"]
+__all__ = ["ATTACHMENT_EXTENSIONS", "LinkDecision", "disclosure_target", "is_attachment_url", "is_trap_url",
+           "score_link"]
 
 _NAV_WORDS = re.compile(
     r"(政府信息公开|政府信息公開|政务公开|政務公開|信息公开|信息公開|政府公开|公开目录|法定主动公开)"
@@ -33,6 +34,26 @@ _LIST_WORDS = re.compile(r"^(下一页|下页|下一頁|尾页|末页|>|»|›�
 # JPaaS/UCAP `…/content/content_123.html`, and `…/info/1234/5678.htm`-style detail pages.
 _ARTICLE_PATH = re.compile(r"(/t\d{8}_\d+|/art_\d+_\d+|/content_\d+|/info/\d+/\d+|/detail[_/]\w+)\.s?html?$|"
                            r"/art/\d{4}/\d{1,2}/\d{1,2}/", re.IGNORECASE)
+
+
+# First labels of hosts that carry a portal's 信息公开 platform (xxgk.X.gov.cn, zwgk.X.gov.cn).
+_NAV_HOST = re.compile(r"^(xxgk|zwgk|zfxxgk|gk|xxgkml|gkml|zdgk|govinfo|openinfo|public)\d*\.", re.IGNORECASE)
+
+
+def disclosure_target(url: str) -> tuple[str, str]:
+    """(why `url` is a disclosure page by its address, the path its column spans) — ('', '') when it is
+    not one. A disclosure host label (xxgk.…) spans the whole host (''); a disclosure or report column
+    path spans that path (`/zwgk/`). A department's home page is neither."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if _NAV_HOST.match(host):
+        return f"host {host.split('.', 1)[0]}", ""
+    for pattern in (_NAV_PATH, _REPORT_PATH):
+        match = pattern.search(parts.path)
+        if match:
+            prefix = parts.path[: match.end()]
+            return f"path {match.group(0).strip('/')}", prefix if prefix.endswith("/") else prefix + "/"
+    return "", ""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""URL canonicalisation and scope: so nothing is fetched twice and navigation stays on the agency's host."""
+"""URL canonicalisation and scope: so nothing is fetched twice and navigation stays on the agency's host
+(or, through its disclosure navigation, on a sibling host under the seed's own domain)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import socket
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["canonical_url", "host_key", "is_private_host"]
+from crawler.suffixes import OFFLINE_SUFFIXES
+
+__all__ = ["canonical_url", "host_key", "in_scope", "is_private_host", "own_domain", "sibling_host"]
 
 _SESSION = re.compile(r";jsessionid=[^?#/]*", re.IGNORECASE)
 _DROP_PARAMS = {"jsessionid", "phpsessid", "sid", "sessionid", "aspsessionid", "utm_source", "utm_medium",
@@ -35,6 +38,17 @@ def host_key(url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
+def in_scope(url: str, allowed: tuple[str, ...]) -> bool:
+    """True when `url` is on one of the `allowed` site keys; a key with a path (`xx.gov.cn:8080/zwgk/`,
+    a sibling host reached through its disclosure column) allows that path and below only."""
+    key = host_key(url)
+    for entry in allowed:
+        site, slash, prefix = entry.partition("/")
+        if site == key and (not slash or urlsplit(url).path.startswith("/" + prefix)):
+            return True
+    return False
+
+
 @lru_cache(maxsize=4096)
 def is_private_host(host: str) -> bool:
     """True for private, loopback, link-local or reserved addresses (resolving names once)."""
@@ -46,3 +60,29 @@ def is_private_host(host: str) -> bool:
         except (socket.gaierror, UnicodeError):
             return False
     return any(a.is_private or a.is_loopback or a.is_link_local or a.is_reserved or a.is_multicast for a in addresses)
+
+
+@lru_cache(maxsize=4096)
+def _registrable(host: str) -> str:
+    return str(OFFLINE_SUFFIXES(host).top_domain_under_public_suffix or "")
+
+
+def own_domain(url: str) -> str:
+    """The domain a seed owns: its host without `www.` (www.xx.gov.cn → xx.gov.cn), never a public suffix
+    (www.gov.cn stays www.gov.cn); '' for an address. Not the registrable domain: gz.gov.cn is shared by
+    every agency of the city (sthjj.gz.gov.cn), while a seed sthjj.gz.gov.cn owns only itself."""
+    host = (urlsplit(url).hostname or "").lower()
+    bare = host.removeprefix("www.")
+    if _registrable(bare):
+        return bare
+    return host if _registrable(host) else ""
+
+
+def sibling_host(url: str, seed: str) -> bool:
+    """True when `url` is on another host under the seed's own domain, on the seed's port."""
+    domain = own_domain(seed)
+    parts, seed_parts = urlsplit(url), urlsplit(seed)
+    host = (parts.hostname or "").lower()
+    if not domain or parts.port != seed_parts.port or host_key(url) == host_key(seed):
+        return False
+    return host == domain or host.endswith("." + domain)

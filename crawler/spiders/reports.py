@@ -21,6 +21,7 @@ import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from archive.index.groups import report_unit
 from crawler.pages import agency_from_link, detect_block, links_in, page_title
 from crawler.pagination import (
     PageRequest,
@@ -31,15 +32,17 @@ from crawler.pagination import (
     jpaas_html,
     jpaas_params,
     jpaas_request,
+    trs_dynamic_pages,
     trs_pages,
 )
-from crawler.plan import RunPlan, default_plan
-from crawler.scoring import LinkDecision, is_attachment_url, score_link
+from crawler.plan import RunPlan, archived_copy, default_plan
+from crawler.scoring import LinkDecision, disclosure_target, is_attachment_url, score_link
 from crawler.seeds import Seed, load_seeds
 from crawler.settings.declared import setting
-from crawler.urls import canonical_url, host_key
+from crawler.urls import canonical_url, host_key, in_scope, own_domain, sibling_host
 from extract.classify import classify_title
 from extract.decoding import decode_html
+from extract.list_detect import detect_list
 
 __all__ = ["Nav", "ReportsSpider"]
 
@@ -54,7 +57,7 @@ class Nav:
     """Where a request stands on the way from its seed (`request.meta["nav"]`): how its page is handled."""
 
     role: str  # seed | column | list | candidate | report | attachment
-    allowed: tuple[str, ...]  # site keys this walk may fetch pages from
+    allowed: tuple[str, ...]  # site keys this walk may fetch pages from (`key/path/`: that path and below)
     depth: int = 0  # navigation hops so far
     page: int = 1  # page number within a report list
     aggregator: bool = False  # descends from an aggregator seed
@@ -82,7 +85,9 @@ class ReportsSpider(scrapy.Spider):
         self.seed_ok: set[str] = set()
         self.seed_errors: dict[str, str] = {}  # seed URL → why its own page never answered
         self._list_pages: Counter[str] = Counter()  # list root → pages requested
-        self._seed_pages: Counter[str] = Counter()  # seed → requests made
+        self._list_urls: set[str] = set()  # list pages counted (a link seen again is the scheduler's duplicate)
+        self._seed_pages: Counter[str] = Counter()  # seed → answers received
+        self._capped_seeds: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportsSpider:
@@ -148,9 +153,11 @@ class ReportsSpider(scrapy.Spider):
     def parse(self, response: Response, **_: Any) -> Iterator[Any]:
         """Dispatch a page by what the spider expected (its `Nav.role`) and what it turned out to be."""
         nav: Nav = response.meta["nav"]
+        self._seed_pages[response.meta["nianbao"]["seed"]] += 1
         if not self._answered(response):
             if response.status == 304:
                 yield self._item(response, nav.role, changed=False)
+                yield from self._unchanged_page_files(response, nav)
             return
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
         if nav.role == "attachment" or (is_attachment_url(response.url) and "html" not in content_type):
@@ -202,11 +209,32 @@ class ReportsSpider(scrapy.Spider):
             role = "report"
         if role == "report":
             yield self._item(response, "report", title=page_title(text))
-            # From a report page only its files matter: navigation was scored on the way in.
-            files = [(h, t) for h, t in links_in(text, response.url) if is_attachment_url(urljoin(response.url, h))]
-            yield from self._follow_links(response, files, "report")
+            yield from self._report_files(response, text)
             return
         yield from self._parse_navigation(response, nav, text)
+
+    def _report_files(self, response: Response, text: str) -> Iterator[scrapy.Request]:
+        """From a report page only its files matter: navigation was scored on the way in."""
+        files = [(h, t) for h, t in links_in(text, response.url) if is_attachment_url(urljoin(response.url, h))]
+        yield from self._follow_links(response, files, "report")
+
+    def _unchanged_page_files(self, response: Response, nav: Nav) -> Iterator[scrapy.Request]:
+        """A report page that answered 304: its files are still asked (conditionally), from the links of
+        its archived copy. Agencies replace a corrected PDF under the same URL while the page stays as it was."""
+        if nav.role not in ("report", "candidate"):
+            return
+        copy = archived_copy(self.plan, response.url)
+        if copy is None:
+            self.crawler.stats.inc_value("nianbao/unchanged_without_copy")
+            logger.info("%s answered 304 but no archived copy is known: its files are not asked", response.url)
+            return
+        body, content_type = copy
+        text = decode_html(body, content_type).text
+        if nav.role == "candidate" and not self._candidate_is_report(response, text):
+            return
+        self.crawler.stats.inc_value("nianbao/unchanged_pages_read")
+        logger.debug("%s answered 304: following the files of its archived copy", response.url)
+        yield from self._report_files(response, text)
 
     def _candidate_is_report(self, response: Response, text: str) -> bool:
         """An article of a report column is a report only if its own page's title says so."""
@@ -237,6 +265,15 @@ class ReportsSpider(scrapy.Spider):
     def _paginate(self, response: Response, text: str) -> Iterator[scrapy.Request]:
         cap = self.max_list_pages
         pages = [*trs_pages(response.url, text, cap), *hanweb_proxy_requests(response.url, text, cap)]
+        extent = detect_list(text)
+        if extent is not None and extent.incomplete:
+            # Recorded in this page's metadata record (crawler.capture.list_fields): the index compares
+            # what the crawl reached of the list with what it declares.
+            self.crawler.stats.inc_value(f"nianbao/lists_declaring_more/{extent.form}")
+            logger.info("list %s shows %d of the %d items its script declares (%s)", response.url, extent.shown,
+                        extent.declared, extent.form)
+            if not pages:
+                pages = trs_dynamic_pages(response.url, extent, cap)
         requests = [self._page_request(response, page) for page in pages]
         params = jpaas_params(text)
         if params:
@@ -251,7 +288,7 @@ class ReportsSpider(scrapy.Spider):
         if not self._count_list_page(root, response.url, page.url) or not self._count_seed_page(response, page.url):
             return None
         provenance = {**response.meta["nianbao"], "via": response.url, "link_text": f"page {page.page}",
-                      "hop_path": response.meta["nianbao"]["hop_path"] + "P", "role": "list",
+                      "hop_path": response.meta["nianbao"]["hop_path"] + "P", "role": "list", "list_root": root,
                       "reason": f"list pagination, page {page.page} of at most {self.max_list_pages}"}
         nav = dataclasses.replace(nav, role="list", page=page.page, jpaas=jpaas, list_root=root)
         logger.debug("follow %s (list page %d): %s", page.url, page.page, provenance["reason"])
@@ -262,7 +299,8 @@ class ReportsSpider(scrapy.Spider):
     def _follow_links(self, response: Response, links: list[tuple[str, str]],
                       page_role: str) -> Iterator[scrapy.Request]:
         nav: Nav = response.meta["nav"]
-        provenance = response.meta["nianbao"]
+        # `list_root` names the list a list page belongs to: never inherited by what the page links
+        provenance = {k: v for k, v in response.meta["nianbao"].items() if k != "list_root"}
         links = self._capped(response, links)
         may_leave = page_role == "report" or (nav.aggregator and page_role == "list")
         seen: set[str] = set()
@@ -271,7 +309,7 @@ class ReportsSpider(scrapy.Spider):
             if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
                 continue
             absolute = urljoin(response.url, href)
-            if not may_leave and host_key(absolute) not in nav.allowed:
+            if not may_leave and not in_scope(absolute, nav.allowed) and not sibling_host(absolute, provenance["seed"]):
                 continue  # another site: nothing more is done for it (a portal page links ~150 of them)
             url = canonical_url(absolute)
             if url in seen or not url.startswith(("http://", "https://")):
@@ -303,33 +341,35 @@ class ReportsSpider(scrapy.Spider):
 
     def _count_list_page(self, root: str, at: str, url: str) -> bool:
         """Count one more page of the list starting at `root`; False past NIANBAO_MAX_LIST_PAGES."""
+        if url in self._list_urls:
+            return True  # counted when first linked; the scheduler drops the repeat
         if self._list_pages[root] >= self.max_list_pages:
             self.crawler.stats.inc_value("nianbao/page_cap_reached")
             logger.info("page cap (%d pages of the list at %s) reached at %s: not following %s",
                         self.max_list_pages, root, at, url)
             return False
         self._list_pages[root] += 1
+        self._list_urls.add(url)
         return True
 
     def _count_seed_page(self, response: Response, url: str) -> bool:
-        """Count one more request of this seed; False past NIANBAO_MAX_PAGES_PER_SEED."""
+        """False once this seed's answers reached NIANBAO_MAX_PAGES_PER_SEED (logged once per seed)."""
         seed = response.meta["nianbao"]["seed"]
-        if self._seed_pages[seed] >= self.max_seed_pages:
-            if self._seed_pages[seed] == self.max_seed_pages:
-                self.crawler.stats.inc_value("nianbao/seed_cap_reached")
-                logger.warning("seed %s reached NIANBAO_MAX_PAGES_PER_SEED (%d requests): not following %s and "
-                               "the rest of this seed", seed, self.max_seed_pages, url)
-                self._seed_pages[seed] += 1
-            return False
-        self._seed_pages[seed] += 1
-        return True
+        if self._seed_pages[seed] < self.max_seed_pages:
+            return True
+        if seed not in self._capped_seeds:
+            self._capped_seeds.add(seed)
+            self.crawler.stats.inc_value("nianbao/seed_cap_reached")
+            logger.warning("seed %s reached NIANBAO_MAX_PAGES_PER_SEED (%d pages): not following %s and the rest "
+                           "of this seed", seed, self.max_seed_pages, url)
+        return False
 
     def _scope(self, nav: Nav, provenance: dict[str, str], url: str, text: str, decision: LinkDecision,
                page_role: str) -> tuple[tuple[str, ...], dict[str, str]] | None:
         """(sites allowed beyond this link, its provenance), or None when its host is out of this walk."""
         key = host_key(url)
-        if key in nav.allowed:
-            return nav.allowed, provenance
+        if in_scope(url, nav.allowed):
+            return nav.allowed, self._filed(provenance, url, text, decision, nav)
         if decision.role == "attachment" and page_role == "report":
             return nav.allowed, provenance  # attachments are fetched wherever a report page links them
         if nav.aggregator and decision.role in ("list", "report") and page_role == "list":
@@ -340,8 +380,40 @@ class ReportsSpider(scrapy.Spider):
             if decision.role == "list":  # the aggregator links another agency's report column
                 provenance = {**provenance, "agency": agency_from_link(text) or provenance["agency"]}
             return tuple(sorted({*nav.allowed, key})), provenance
+        if decision.role in ("column", "list") and sibling_host(url, provenance["seed"]):
+            return self._sibling_scope(nav, provenance, url, text, decision)
         logger.debug("drop %s %r: another site (%s), not followed from this seed", url, text[:40], key)
         return None
+
+    def _sibling_scope(self, nav: Nav, provenance: dict[str, str], url: str, text: str,
+                       decision: LinkDecision) -> tuple[tuple[str, ...], dict[str, str]] | None:
+        """A portal's 信息公开 platform on a sibling host (xxgk.X.gov.cn for www.X.gov.cn): in scope through
+        disclosure navigation only — a disclosure host, or a disclosure column's path and below on it.
+        Another agency's site under the same domain (sthjj.X.gov.cn's home page) is not."""
+        why, prefix = disclosure_target(url)
+        host = urlsplit(url).hostname or ""
+        if not why:
+            logger.debug("drop %s %r: sibling host %s, but not a disclosure page (another agency's site?)", url,
+                         text[:40], host)
+            return None
+        entry = host_key(url) + prefix
+        note = (f"sibling host {host} of {own_domain(provenance['seed'])} through disclosure navigation "
+                f"({decision.reason}; {why})")
+        if entry not in nav.allowed:
+            self.crawler.stats.inc_value("nianbao/sibling_hosts")
+            logger.info("in scope of seed %s: %s%s, %s", provenance["seed"], host, prefix, note)
+        return tuple(sorted({*nav.allowed, entry})), {**provenance, "scope": note}
+
+    def _filed(self, provenance: dict[str, str], url: str, text: str, decision: LinkDecision,
+               nav: Nav) -> dict[str, str]:
+        """A report listed on a sibling host whose title names another reporting unit is filed under that
+        unit, as an aggregator's are (a county's 信息公开 platform lists every department's report)."""
+        if decision.role != "report" or nav.aggregator or host_key(url) == host_key(provenance["seed"]):
+            return provenance
+        unit = report_unit(text)
+        if not unit or unit in provenance["agency"]:
+            return provenance
+        return {**provenance, "agency": unit}
 
     def _next_nav(self, response: Response, url: str, decision: LinkDecision, nav: Nav,
                   page_role: str) -> tuple[int, int, str] | None:
@@ -380,6 +452,8 @@ class ReportsSpider(scrapy.Spider):
         new_provenance = {**provenance, "via": response.url, "link_text": text[:200],
                           "hop_path": provenance["hop_path"] + hop, "role": role,
                           "reason": f"{decision.reason} (score {decision.score:.2f})"}
+        if role == "list":  # the list's first page: its further pages are counted (and recorded) under it
+            new_provenance["list_root"] = position[2] or url
         new_nav = dataclasses.replace(nav, role=role, allowed=allowed, depth=position[0], page=position[1],
                                       list_root=position[2])
         logger.debug("follow %s as %s: %s", url, role, new_provenance["reason"])

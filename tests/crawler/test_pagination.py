@@ -12,6 +12,7 @@ from crawler.pagination import (
     jpaas_html,
     jpaas_params,
     jpaas_request,
+    trs_dynamic_pages,
     trs_pages,
 )
 from crawler.scoring import score_link
@@ -94,3 +95,16 @@ def test_next_page_and_query_pagination_links_are_followed_on_lists_only() -> No
         decision = score_link(url, text, "list")
         assert decision.role == "list" and decision.reason.startswith("pagination"), (text, decision)
     assert score_link("http://x.gov.cn/news/index_2.html", "下一页", "column").role == "drop"
+
+
+def test_trs_dynamic_list_tries_the_static_page_names_for_what_it_declares() -> None:
+    from extract.list_detect import ListExtent
+
+    extent = ListExtent(shown=10, declared=35, form="trs-dynamic", per_page=10, static_pages=1)
+    pages = trs_dynamic_pages("http://www.xx.gov.cn/zwgk/zfxxgknb/index.htm", extent, cap=50)
+    assert [(p.url.rsplit("/", 1)[1], p.page) for p in pages] == [
+        ("index_1.htm", 2), ("index_2.htm", 3), ("index_3.htm", 4)]
+    assert len(trs_dynamic_pages("http://www.xx.gov.cn/zwgk/zfxxgknb/", extent, cap=3)) == 2  # capped
+    assert trs_dynamic_pages("http://www.xx.gov.cn/zwgk/zfxxgknb/index_1.htm", extent, cap=50) == []
+    complete = extent._replace(shown=35)
+    assert trs_dynamic_pages("http://www.xx.gov.cn/zwgk/zfxxgknb/index.htm", complete, cap=50) == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.scoring import score_link
-from crawler.urls import canonical_url, host_key, is_private_host
+from crawler.scoring import disclosure_target, score_link
+from crawler.urls import canonical_url, host_key, in_scope, is_private_host, own_domain, sibling_host
 
 
 @pytest.mark.parametrize(
@@ -86,8 +86,8 @@ def test_private_address_guard_refuses_unless_the_seed_is_private() -> None:
     with pytest.raises(IgnoreRequest):
         guard.process_request(public_seed)
     loopback_seed = Request("http://127.0.0.2/zwgk/", meta={"nianbao": {"seed": "http://127.0.0.5/"}})
-    assert guard.process_request(loopback_seed) is None
-    assert guard.process_request(Request("http://8.8.8.8/", meta={"nianbao": {"seed": "http://8.8.8.8/"}})) is None
+    guard.process_request(loopback_seed)  # allowed: no IgnoreRequest (it returns None either way)
+    guard.process_request(Request("http://8.8.8.8/", meta={"nianbao": {"seed": "http://8.8.8.8/"}}))
 
 
 def test_list_links_take_the_whole_title_when_the_text_is_cut() -> None:
@@ -103,3 +103,36 @@ def test_list_links_take_the_whole_title_when_the_text_is_cut() -> None:
         ("./202301/t20230120_2.html", "德清县应急管理局2022年政府信息公开工作年度报告"),
         ("./202201/t20220120_3.html", "德清县应急管理局2021年政府信息公开工作年度报告"),
         ("index_1.html", "2"), ("index_1.html", ">")]
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("http://xxgk.xixiu.gov.cn/", ("host xxgk", "")),  # the county's 信息公开 platform: the whole host
+    ("https://zwgk.gz.gov.cn/index.html", ("host zwgk", "")),
+    ("http://sthjj.gz.gov.cn/zwgk/zfxxgk/index.html", ("path zwgk", "/zwgk/")),  # that column and below only
+    ("http://jyj.xixiu.gov.cn/xxgknb/", ("path xxgknb", "/xxgknb/")),
+    ("http://sthjj.gz.gov.cn/", ("", "")),  # a department's home page is not disclosure navigation
+    ("http://sthjj.gz.gov.cn/xwdt/index.html", ("", "")),
+])
+def test_disclosure_target_by_host_label_or_column_path(url: str, expected: tuple[str, str]) -> None:
+    assert disclosure_target(url) == expected
+
+
+def test_sibling_hosts_are_under_the_seeds_own_domain_not_its_registrable_one() -> None:
+    assert own_domain("http://www.xixiu.gov.cn/") == "xixiu.gov.cn"
+    assert own_domain("http://www.gov.cn/") == "www.gov.cn"  # gov.cn is a public suffix
+    assert own_domain("http://127.0.0.2:8080/") == ""
+    assert sibling_host("http://xxgk.xixiu.gov.cn/", "http://www.xixiu.gov.cn/")
+    assert sibling_host("http://sthjj.gz.gov.cn/zwgk/", "http://www.gz.gov.cn/")
+    # a department seed owns its own host only: the city's portal and the other departments are not its siblings
+    assert not sibling_host("http://www.gz.gov.cn/zwgk/", "http://sthjj.gz.gov.cn/")
+    assert not sibling_host("http://jyj.gz.gov.cn/zwgk/", "http://sthjj.gz.gov.cn/")
+    assert not sibling_host("http://xixiu.gov.cn/zwgk/", "http://www.xixiu.gov.cn/")  # the same site
+    assert not sibling_host("http://xxgk.xixiu.gov.cn:8080/", "http://www.xixiu.gov.cn/")
+    assert not sibling_host("http://www.anshun.gov.cn/", "http://www.xixiu.gov.cn/")
+
+
+def test_a_sibling_reached_through_its_column_path_is_in_scope_below_that_path_only() -> None:
+    allowed = ("sthjj.gz.gov.cn/zwgk/", "gz.gov.cn")
+    assert in_scope("http://sthjj.gz.gov.cn/zwgk/ndbg/index.html", allowed)
+    assert not in_scope("http://sthjj.gz.gov.cn/xwdt/index.html", allowed)
+    assert in_scope("http://www.gz.gov.cn/anything", allowed)
