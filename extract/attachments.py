@@ -1,5 +1,5 @@
 """Text from report attachments: PDF (pypdfium2, tables rebuilt from word positions), DOCX (tables kept),
-XLS/XLSX rows, DOC via a converter.
+XLS/XLSX rows, DOC via a converter. A DOCX table keeps its merged cells (`SpannedTable`).
 
 Every function takes bytes and returns (text, tables, error); a broken file gives an error string,
 never an exception. Errors: broken-pdf, scanned-pdf, broken-docx, zip-bomb, broken-xls, no-converter,
@@ -14,13 +14,14 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .html_text import Table, clean_lines
 from .ocr import ocr_text
 from .ofd import OfdError, extract_ofd
 from .pdf_layout import Char, group_words, layout_tables
+from .table_grid import Span, SpannedTable
 
 __all__ = ["ATTACHMENT_EXTENSIONS", "KIND_BY_EXTENSION", "extract_attachment", "kind_of"]
 
@@ -165,12 +166,32 @@ def _docx(body: bytes) -> Result:
             if tag == "p":
                 lines.append(Paragraph(block, document).text)
             elif tag == "tbl":
-                rows = tuple(tuple(cell.text.strip() for cell in row.cells) for row in DocxTable(block, document).rows)
-                tables.append(rows)
+                word_rows = DocxTable(block, document).rows
+                rows = tuple(tuple(cell.text.strip() for cell in row.cells) for row in word_rows)
+                tables.append(SpannedTable(rows, _docx_spans(block.tr_lst)))
                 lines.append("\n" + "\n".join("\t".join(row) for row in rows) + "\n")
     except Exception as exc:  # python-docx raises KeyError/ValueError/lxml errors on broken files
         return "", (), f"broken-docx: {exc}"
     return clean_lines("\n".join(lines)), tuple(tables), ""
+
+
+def _docx_spans(trs: Iterable[Any]) -> tuple[Span, ...]:
+    """Merged cells of a Word table, by the slots python-docx gives each row (`row.cells`): a `w:tc` covers
+    `gridSpan` columns; one marked `vMerge` continue extends the span open above it in its column."""
+    spans: dict[tuple[int, int], list[int]] = {}  # top-left → [row, column, rowspan, colspan]
+    open_at: dict[int, list[int]] = {}  # column → the span reaching the previous row there
+    for r, tr in enumerate(trs):
+        c, reached = 0, {}
+        for tc in tr.tc_lst:
+            span = open_at.get(c) if tc.vMerge == "continue" else None
+            if span is not None:
+                span[2] = r - span[0] + 1
+            else:
+                span = spans.setdefault((r, c), [r, c, 1, tc.grid_span])
+            reached[c] = span
+            c += span[3]
+        open_at = reached
+    return tuple((r, c, rowspan, colspan) for r, c, rowspan, colspan in spans.values())
 
 
 def _ofd(body: bytes) -> Result:

@@ -18,7 +18,7 @@ from .options import ExtractOptions
 
 __all__ = ["EXTRACTOR_VERSION", "Document", "document", "report_evidence"]
 
-EXTRACTOR_VERSION = 3  # bump whenever the output for the same bytes changes
+EXTRACTOR_VERSION = 4  # bump whenever the output for the same bytes changes
 
 _SECTIONS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议、行政诉讼",
              "存在的主要问题及改进情况", "其他需要报告的事项")
@@ -29,7 +29,13 @@ _ATTACHMENT_EXT = tuple(f".{ext}" for ext, kind in KIND_BY_EXTENSION.items() if 
 
 @dataclass(frozen=True)
 class Document:
-    """What the index stores for one captured document (field names are the `documents` columns)."""
+    """What the index stores for one captured document (field names are the `documents` columns).
+
+    `tables`: each a grid of rows of cell strings, blanks kept, a merged cell's text repeated in every slot
+    it covers (readers by column position need no span logic). Where the source says which cells are merged
+    (HTML, DOCX) the table is an `extract.table_grid.SpannedTable`; `table_spans(table)` gives its
+    (row, column, rowspan, colspan) spans, () for other tables.
+    """
 
     url: str
     title: str = ""

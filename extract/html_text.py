@@ -2,7 +2,8 @@
 
 Known CMS body containers first (TRS `.TRS_Editor`, Hanweb `#zoom`, Kaipuyun `#UCAP-CONTENT` …): one
 lxml pass, ~2 ms a page. trafilatura only when no container holds enough text. Tables come out
-structured (rowspan/colspan expanded by repeating the cell) and in the text as tab-separated rows.
+structured (rowspan/colspan expanded by repeating the cell, the spans kept beside: `SpannedTable`) and in
+the text as tab-separated rows.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 
 import lxml.html
 from lxml import etree
+
+from .table_grid import Span, SpannedTable
 
 __all__ = ["CONTAINERS", "Table", "extract_main", "parse_html"]
 
@@ -50,9 +53,10 @@ def _cell_text(cell: etree._Element) -> str:
     return re.sub(r"\s+", " ", "".join(cell.itertext())).strip()
 
 
-def table_rows(table: etree._Element) -> Table:
-    """Rows of an HTML table with rowspan/colspan expanded into every slot they cover."""
+def table_rows(table: etree._Element) -> SpannedTable:
+    """Rows of an HTML table with rowspan/colspan expanded into every slot they cover, and the spans."""
     grid: dict[tuple[int, int], str] = {}
+    spans: list[Span] = []
     rows = [tr for tr in table.iter("tr") if _nearest_table(tr) is table]
     for r, tr in enumerate(rows):
         c = 0
@@ -62,17 +66,24 @@ def table_rows(table: etree._Element) -> Table:
             while (r, c) in grid:
                 c += 1
             text = _cell_text(cell)
-            rowspan = _span(cell.get("rowspan"))
-            colspan = _span(cell.get("colspan"))
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    grid.setdefault((r + dr, c + dc), text)
+            rowspan, colspan = _span(cell.get("rowspan")), _span(cell.get("colspan"))
+            owned = {(r + dr, c + dc) for dr in range(rowspan) for dc in range(colspan) if (r + dr, c + dc) not in grid}
+            grid.update(dict.fromkeys(owned, text))
+            spans.append(_owned_span(r, c, rowspan, colspan, owned))
             c += colspan
     if not grid:
-        return ()
+        return SpannedTable(())
     height = max(r for r, _ in grid) + 1
     width = max(c for _, c in grid) + 1
-    return tuple(tuple(grid.get((r, c), "") for c in range(width)) for r in range(height))
+    return SpannedTable(tuple(tuple(grid.get((r, c), "") for c in range(width)) for r in range(height)), tuple(spans))
+
+
+def _owned_span(r: int, c: int, rowspan: int, colspan: int, owned: set[tuple[int, int]]) -> Span:
+    """The rectangle from (r, c) a cell really covers when an earlier cell's span overlaps its own (broken
+    markup a browser draws one way and we another): spans never overlap."""
+    width = next((w for w in range(colspan) if (r, c + w) not in owned), colspan)
+    height = next((h for h in range(rowspan) if any((r + h, c + w) not in owned for w in range(width))), rowspan)
+    return (r, c, height, width)
 
 
 def _nearest_table(element: etree._Element) -> etree._Element | None:

@@ -19,6 +19,8 @@ __all__ = [
     "ROW_KEYS",
     "Cell",
     "GridRow",
+    "Span",
+    "SpannedTable",
     "StatRow",
     "align_rows",
     "application_grid",
@@ -27,9 +29,11 @@ __all__ = [
     "parse_cell",
     "review_grid",
     "stat_table_grid",
+    "table_spans",
 ]
 
 Table = tuple[tuple[str, ...], ...]
+Span = tuple[int, int, int, int]  # (row, column, rowspan, colspan) of a merged cell's top-left slot
 
 APPLICANT_KEYS = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计")
 # Distinctive text of each row of the application table, in the national format's order.
@@ -49,6 +53,28 @@ _GROUP = re.compile(r"^([一二三四]、本年度办理结果|[(（][一二三�
 _GROUP_NAME = re.compile(r"^(不予公开|无法提供|不予处理|其他处理)(?=.)")
 _ITEM = re.compile(r"^(\d{1,2}|[一二三四五六七八九])\s*[.．、]")
 _NOISE = re.compile(r"[\s\"“”'‘’「」『』:：，,。、（）().．]")
+
+
+class SpannedTable(tuple[tuple[str, ...], ...]):
+    """A table whose merged cells are known: still the plain grid (a merged cell's text repeated in every
+    slot it covers, so readers by column position keep working), plus `spans`, one (row, column, rowspan,
+    colspan) per cell that covers more than one slot."""
+
+    spans: tuple[Span, ...]
+
+    def __new__(cls, rows: Table, spans: tuple[Span, ...] = ()) -> SpannedTable:
+        table = super().__new__(cls, rows)
+        table.spans = tuple(span for span in spans if span[2] > 1 or span[3] > 1)
+        return table
+
+    def __reduce__(self) -> tuple[type[SpannedTable], tuple[Table, tuple[Span, ...]]]:
+        # the process pool of the indexer pickles documents: the spans travel with the rows
+        return SpannedTable, (tuple(self), self.spans)
+
+
+def table_spans(table: Table) -> tuple[Span, ...]:
+    """The merged cells of `table`; () when it has none or its source does not say (PDF, text)."""
+    return table.spans if isinstance(table, SpannedTable) else ()
 
 
 @dataclass(frozen=True)

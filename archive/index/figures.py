@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import sqlite_utils
 
+from archive.db import read_only
 from extract.tables import APPLICANT_COLUMNS, RESULT_ROWS, REVIEW_COLUMNS, ReportParse, parse_report
 
-__all__ = ["WIDE_COLUMNS", "ensure_schema", "export_wide", "update_figures"]
+__all__ = ["FORM_SHEETS", "REPORT_COLUMNS", "WIDE_COLUMNS", "ensure_schema", "export_wide", "form_sheets",
+           "update_figures", "wide_records"]
 
 _SCHEMA = """
 create table if not exists report_figures (document_id integer, section text, row_label text, col_label text,
@@ -85,26 +89,90 @@ def _low_confidence(parse: ReportParse) -> ReportParse:
     return replace(parse, figures=figures)
 
 
-def export_wide(db_path: Path, out: IO[str]) -> int:
-    """One CSV row per parsed report: identity, format, checks passed, then every figure."""
-    import sqlite3
+REPORT_COLUMNS = ("document_id", "url", "agency", "province", "year", "format", "checks_failed")
+# The standard form's three tables as a researcher's workbook has them: sheet name (the form's heading),
+# then the columns after a report's identity.
+FORM_SHEETS = ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
+               "四、政府信息公开行政复议、行政诉讼情况")
+_SHEET_IDENTITY = ("document_id", "agency", "province", "year")
 
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    writer = csv.writer(out)
-    writer.writerow(["document_id", "url", "agency", "province", "year", "format", "checks_failed", *WIDE_COLUMNS])
+
+def _reports(conn: sqlite3.Connection, doc_ids: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
+    """(id, url, agency, province, year, format, failed checks) of every parsed report, or of `doc_ids`;
+    none from an index whose figures were never parsed."""
+    if not conn.execute("select 1 from sqlite_master where name = 'report_parses'").fetchone():
+        return []
+    rows = conn.execute("select d.id, d.url, d.agency, d.province, d.year, p.format from documents d "
+                        "join report_parses p on p.document_id = d.id order by d.agency, d.year, d.url").fetchall()
+    wanted = None if doc_ids is None else set(doc_ids)
+    return [(*row, [name for (name,) in conn.execute(
+                "select check_name from report_checks where document_id = ? and ok = 0", (row[0],))])
+            for row in rows if wanted is None or row[0] in wanted]
+
+
+def _figures(conn: sqlite3.Connection, doc_id: int) -> list[tuple[str, str, str, float | None]]:
+    return conn.execute("select section, row_label, col_label, value from report_figures where document_id = ? "
+                        "order by rowid", (doc_id,)).fetchall()
+
+
+def wide_records(db_path: Path) -> Iterator[dict[str, Any]]:
+    """One record per parsed report: REPORT_COLUMNS, then every WIDE_COLUMNS figure (None when not read)."""
+    with read_only(db_path) as conn:
+        for doc_id, url, agency, province, year, fmt, failed in _reports(conn):
+            values = {f"{s}|{r}|{c}" if s == "三" else f"{s}|{r} {c}": v for s, r, c, v in _figures(conn, doc_id)}
+            yield {"document_id": doc_id, "url": url, "agency": agency, "province": province, "year": year,
+                   "format": fmt, "checks_failed": failed,
+                   **{column: _number(values.get(column)) for column in WIDE_COLUMNS}}
+
+
+def export_wide(db_path: Path, out: IO[str], fmt: str = "csv") -> int:
+    """Write one row per parsed report (identity, format, failed checks, every figure) as `csv` or `jsonl`
+    (figures as numbers, a figure not read as null); returns how many."""
+    writer = csv.writer(out) if fmt == "csv" else None
+    if writer:
+        writer.writerow([*REPORT_COLUMNS, *WIDE_COLUMNS])
     rows = 0
-    for doc_id, url, agency, province, year, fmt in conn.execute(
-            "select d.id, d.url, d.agency, d.province, d.year, p.format from documents d "
-            "join report_parses p on p.document_id = d.id order by d.agency, d.year, d.url"):
-        values = {f"{s}|{r}|{c}" if s == "三" else f"{s}|{r} {c}": v for s, r, c, v in conn.execute(
-            "select section, row_label, col_label, value from report_figures where document_id = ?", (doc_id,))}
-        failed = [name for (name,) in conn.execute(
-            "select check_name from report_checks where document_id = ? and ok = 0", (doc_id,))]
-        writer.writerow([doc_id, url, agency, province, year, fmt, ";".join(failed),
-                         *[_fmt(values.get(column)) for column in WIDE_COLUMNS]])
+    for record in wide_records(db_path):
+        if writer:
+            record["checks_failed"] = ";".join(record["checks_failed"])
+            writer.writerow([record[c] if c in REPORT_COLUMNS else _fmt(record[c]) for c in record])
+        else:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
         rows += 1
-    conn.close()
     return rows
+
+
+def form_sheets(db_path: Path, doc_ids: Sequence[int] | None = None) -> dict[str, list[list[Any]]]:
+    """The reports' figures as the form's three tables (FORM_SHEETS), each a header row then rows: one row
+    per report and form row (二, 三; 四 has a single row), the form's columns after the report's identity."""
+    two: dict[tuple[Any, ...], dict[str, float | None]] = {}
+    three: dict[tuple[Any, ...], dict[str, float | None]] = {}
+    four: dict[tuple[Any, ...], dict[str, float | None]] = {}
+    with read_only(db_path) as conn:
+        for doc_id, _url, agency, province, year, _format, _failed in _reports(conn, doc_ids):
+            identity = (doc_id, agency, province, year)
+            for section, row, col, value in _figures(conn, doc_id):
+                if section == "二":
+                    two.setdefault((*identity, row), {})[col] = value
+                elif section == "三":
+                    three.setdefault((*identity, row), {})[col] = value
+                elif section == "四":
+                    four.setdefault(identity, {})[f"{row} {col}"] = value
+    two_columns = list(dict.fromkeys(col for values in two.values() for col in values))
+    return {FORM_SHEETS[0]: _sheet([*_SHEET_IDENTITY, "信息内容"], two_columns, two),
+            FORM_SHEETS[1]: _sheet([*_SHEET_IDENTITY, "项目"], list(APPLICANT_COLUMNS), three),
+            FORM_SHEETS[2]: _sheet(list(_SHEET_IDENTITY), list(REVIEW_COLUMNS), four)}
+
+
+def _sheet(identity: list[str], columns: list[str], rows: dict[tuple[Any, ...], dict[str, float | None]]
+           ) -> list[list[Any]]:
+    return [identity + columns] + [[*key, *(_number(values.get(column)) for column in columns)]
+                                   for key, values in rows.items()]
+
+
+def _number(value: float | None) -> float | int | None:
+    """A count as the integer it is (12, not 12.0); amounts keep their decimals."""
+    return int(value) if value is not None and float(value).is_integer() else value
 
 
 def _fmt(value: float | None) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from archive.serve.cache import memo
 from archive.serve.deadlines import STATUS_LABELS, deadline, is_government, seed_levels, status
@@ -47,8 +49,9 @@ def mojibake_words(detail: str) -> str:
 
 
 def _merged(rows: list[list[str]]) -> str:
-    """A table whose merged cells (repeated in every slot they cover) are drawn once, with a colspan;
-    numbers are never merged: equal neighbours there are separate figures."""
+    """A table whose merged cells are not known (a PDF's or an older extraction's): equal neighbouring
+    labels are drawn once, with a colspan; numbers are never merged, equal neighbours there are separate
+    figures."""
     out = []
     for row in rows:
         cells: list[tuple[str, int]] = []
@@ -62,8 +65,48 @@ def _merged(rows: list[list[str]]) -> str:
     return "<table class='doc'>" + "".join(out) + "</table>"
 
 
-def text_html(text: str) -> str:
-    """Paragraphs, with tab-separated table rows shown as tables."""
+def _spanned(rows: list[list[str]], spans: Sequence[Sequence[int]]) -> str:
+    """A table drawn with the merged cells the extractor found: each once, with its rowspan/colspan."""
+    starts = {(r, c): (rowspan, colspan) for r, c, rowspan, colspan in spans}
+    covered = {(r + dr, c + dc) for (r, c), (rowspan, colspan) in starts.items()
+               for dr in range(rowspan) for dc in range(colspan)} - set(starts)
+    out = []
+    for r, row in enumerate(rows):
+        cells = []
+        for c, cell in enumerate(row):
+            if (r, c) in covered:
+                continue
+            rowspan, colspan = starts.get((r, c), (1, 1))
+            attrs = (f" rowspan='{rowspan}'" if rowspan > 1 else "") + (f" colspan='{colspan}'" if colspan > 1 else "")
+            cells.append(f"<td{attrs}>{e(cell)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return "<table class='doc'>" + "".join(out) + "</table>"
+
+
+class _Tables:
+    """The document's tables in the order its text shows them, each with its merged cells when known."""
+
+    def __init__(self, tables: Sequence[Sequence[Sequence[str]]], spans: Sequence[Sequence[Sequence[int]]] | None):
+        self.tables = [[list(row) for row in table] for table in tables]
+        self.spans = list(spans) if spans is not None and len(spans) == len(tables) else None
+        self.next = 0
+
+    def html(self, block: list[list[str]]) -> str:
+        """The block of tab-separated rows as a table: with its spans when it is one of the document's
+        tables (text rows and table rows agree), else with equal labels merged."""
+        if self.spans is not None:
+            for index in range(self.next, len(self.tables)):
+                if self.tables[index] == block:
+                    self.next = index + 1
+                    return _spanned(block, self.spans[index])
+        return _merged(block)
+
+
+def text_html(text: str, tables: Sequence[Sequence[Sequence[str]]] = (),
+              spans: Sequence[Sequence[Sequence[int]]] | None = None) -> str:
+    """Paragraphs, with tab-separated table rows shown as tables; `tables` and their `spans` (parallel, as
+    the index stores them) draw each merged cell once where the extractor found it."""
+    known = _Tables(tables, spans)
     parts: list[str] = []
     block: list[list[str]] = []
     for line in (text or "").split("\n"):
@@ -71,13 +114,25 @@ def text_html(text: str) -> str:
             block.append(line.split("\t"))
             continue
         if block:
-            parts.append(_merged(block))
+            parts.append(known.html(block))
             block = []
         if line.strip():
             parts.append(f"<p>{e(line)}</p>")
     if block:
-        parts.append(_merged(block))
+        parts.append(known.html(block))
     return "".join(parts)
+
+
+def _stored_tables(doc: sqlite3.Row) -> tuple[list[Any], list[Any] | None]:
+    """The document's tables and their spans as the index stores them (JSON); no spans from an index
+    that does not store them."""
+    try:
+        tables = json.loads(doc["tables"] or "[]")
+        # `in` on a sqlite3.Row looks among its values, not its column names
+        spans = json.loads(doc["table_spans"] or "null") if "table_spans" in doc.keys() else None  # noqa: SIM118
+    except ValueError:
+        return [], None
+    return tables, spans
 
 
 def _meta(doc: sqlite3.Row, published: str, level: str) -> str:
@@ -149,7 +204,7 @@ def report_page(db: Path, doc_id: int, archive: Path | None = None) -> tuple[int
         notes.append(f"<p class='note bad'>提取失败：{e(doc['error'])}</p>")
     download = f"<p><a href='/-/download/{doc['capture_id']}'>下载原件</a></p>" if doc["capture_id"] else ""
     body = (f"<h1>{e(doc['title'] or doc['url'])}</h1>{download}{''.join(notes)}"
-            f"<h2>正文</h2><div class='text'>{text_html(doc['text'])}</div>"
+            f"<h2>正文</h2><div class='text'>{text_html(doc['text'], *_stored_tables(doc))}</div>"
             f"{figure_tables(figures, checks)}{_checks_html(checks)}"
             f"<h2>文档信息</h2>{_meta(doc, published, level)}{related}")
     return 200, page(doc["title"] or doc["url"], body)

@@ -212,3 +212,51 @@ def test_the_seeds_level_column_decides_the_deadline(index: Path) -> None:
     assert "截止 2024-03-31：按时" in page_html
     _status, without = report_page(index, 1)
     assert "截止 2024-01-31：逾期" in without
+
+
+_FORM_THREE_HEAD = """<html><head><meta charset="gbk"><title>德清县民政局2023年政府信息公开工作年度报告</title></head>
+<body><div class="TRS_Editor"><p>三、收到和处理政府信息公开申请情况</p><table border="1">
+<tr><td colspan="3" rowspan="3">（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）</td>
+<td colspan="7">申请人情况</td></tr>
+<tr><td rowspan="2">自然人</td><td colspan="5">法人或其他组织</td><td rowspan="2">总计</td></tr>
+<tr><td>商业企业</td><td>科研机构</td><td>社会公益组织</td><td>法律服务机构</td><td>其他</td></tr>
+<tr><td colspan="3">一、本年新收政府信息公开申请数量</td><td>5</td><td>5</td><td>0</td><td>0</td><td>0</td><td>0</td>
+<td>10</td></tr></table></div></body></html>"""
+
+
+def _index_with_spans(tmp_path: Path) -> Path:
+    """An index holding an extracted report page with its tables and their spans, stored as JSON beside
+    each other (`documents.tables`, `documents.table_spans`)."""
+    from extract.document import document
+    from extract.table_grid import table_spans
+
+    doc = document(_FORM_THREE_HEAD.encode("gbk"), {"Content-Type": "text/html"}, "http://127.0.0.2/5.html")
+    path = tmp_path / "index.db"
+    _insert(path, [{"id": 5, "agency": "德清县民政局", "title": doc.title, "year": 2023, "text": doc.text}])
+    with connect(path) as conn:
+        if "table_spans" not in {row[1] for row in conn.execute("pragma table_info(documents)")}:
+            conn.execute("alter table documents add column table_spans text")
+        conn.execute("update documents set tables = ?, table_spans = ? where id = 5",
+                     (json.dumps([list(map(list, t)) for t in doc.tables], ensure_ascii=False),
+                      json.dumps([[list(span) for span in table_spans(t)] for t in doc.tables])))
+    return path
+
+
+def test_report_page_draws_each_merged_cell_once_with_its_spans(tmp_path: Path) -> None:
+    _status, html = report_page(_index_with_spans(tmp_path), 5)
+    table = re.search(r"<table class='doc'>.*?</table>", html)
+    assert table, html
+    body = table.group(0)
+    assert "<td rowspan='3' colspan='3'>（本列数据的勾稽关系为" in body
+    assert body.count("申请人情况") == 1 and "<td colspan='7'>申请人情况</td>" in body
+    assert "<td rowspan='2'>自然人</td><td colspan='5'>法人或其他组织</td><td rowspan='2'>总计</td>" in body
+    assert body.count("自然人") == 1 and body.count("总计") == 1
+    # the row under them holds only the slots nobody covers; equal figures side by side stay apart
+    assert "<tr><td>商业企业</td><td>科研机构</td>" in body
+    assert "<td>5</td><td>5</td><td>0</td>" in body
+
+
+def test_a_table_the_text_does_not_match_keeps_the_label_merging() -> None:
+    """Text tables of a PDF (no grid) or text repaired after extraction: equal labels still drawn once."""
+    html = text_html("表头\n行政复议\t行政复议\t行政诉讼\n0\t0\t1\n", [[["其他", "表格"]]], [[[0, 0, 1, 2]]])
+    assert "<td colspan='2'>行政复议</td><td>行政诉讼</td>" in html
