@@ -89,7 +89,9 @@ def _low_confidence(parse: ReportParse) -> ReportParse:
     return replace(parse, figures=figures)
 
 
-REPORT_COLUMNS = ("document_id", "url", "agency", "province", "year", "format", "checks_failed")
+# primary_id: the copy of the same report whose tables parsed best (itself for that copy): an HTML page and
+# its PDF, or the agency's page and an aggregator's, are one report (archive/index/groups.py).
+REPORT_COLUMNS = ("document_id", "url", "agency", "province", "year", "format", "checks_failed", "primary_id")
 # The standard form's three tables as a researcher's workbook has them: sheet name (the form's heading),
 # then the columns after a report's identity.
 FORM_SHEETS = ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
@@ -105,9 +107,19 @@ def _reports(conn: sqlite3.Connection, doc_ids: Sequence[int] | None = None) -> 
     rows = conn.execute("select d.id, d.url, d.agency, d.province, d.year, p.format from documents d "
                         "join report_parses p on p.document_id = d.id order by d.agency, d.year, d.url").fetchall()
     wanted = None if doc_ids is None else set(doc_ids)
-    return [(*row, [name for (name,) in conn.execute(
+    primary = _primaries(conn)
+    return [(row[0], primary.get(row[0], row[0]), *row[1:], [name for (name,) in conn.execute(
                 "select check_name from report_checks where document_id = ? and ok = 0", (row[0],))])
             for row in rows if wanted is None or row[0] in wanted]
+
+
+def _primaries(conn: sqlite3.Connection) -> dict[int, int]:
+    """document id → the primary copy of its report group ({} before groups were computed)."""
+    if not conn.execute("select 1 from sqlite_master where name = 'report_groups'").fetchone():
+        return {}
+    return {doc_id: primary for doc_id, primary in conn.execute(
+        "select g.document_id, p.document_id from report_groups g join report_groups p "
+        "on p.group_key = g.group_key and p.is_primary = 1")}
 
 
 def _figures(conn: sqlite3.Connection, doc_id: int) -> list[tuple[str, str, str, float | None]]:
@@ -118,10 +130,10 @@ def _figures(conn: sqlite3.Connection, doc_id: int) -> list[tuple[str, str, str,
 def wide_records(db_path: Path) -> Iterator[dict[str, Any]]:
     """One record per parsed report: REPORT_COLUMNS, then every WIDE_COLUMNS figure (None when not read)."""
     with read_only(db_path) as conn:
-        for doc_id, url, agency, province, year, fmt, failed in _reports(conn):
+        for doc_id, primary_id, url, agency, province, year, fmt, failed in _reports(conn):
             values = {f"{s}|{r}|{c}" if s == "三" else f"{s}|{r} {c}": v for s, r, c, v in _figures(conn, doc_id)}
             yield {"document_id": doc_id, "url": url, "agency": agency, "province": province, "year": year,
-                   "format": fmt, "checks_failed": failed,
+                   "format": fmt, "checks_failed": failed, "primary_id": primary_id,
                    **{column: _number(values.get(column)) for column in WIDE_COLUMNS}}
 
 
@@ -149,7 +161,7 @@ def form_sheets(db_path: Path, doc_ids: Sequence[int] | None = None) -> dict[str
     three: dict[tuple[Any, ...], dict[str, float | None]] = {}
     four: dict[tuple[Any, ...], dict[str, float | None]] = {}
     with read_only(db_path) as conn:
-        for doc_id, _url, agency, province, year, _format, _failed in _reports(conn, doc_ids):
+        for doc_id, _primary, _url, agency, province, year, _format, _failed in _reports(conn, doc_ids):
             identity = (doc_id, agency, province, year)
             for section, row, col, value in _figures(conn, doc_id):
                 if section == "二":

@@ -18,7 +18,7 @@ import sqlite_utils
 
 __all__ = ["SCHEMA_VERSION", "chars_of", "index_text", "open_index", "unindex_text"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ create table if not exists captures (
     id integer primary key, run_id text, url text not null, status integer, fetched_at text, content_type text,
     record_type text, warc_file text, warc_offset integer, warc_length integer, payload_digest text, etag text,
     last_modified text, unchanged integer default 0, refers_to_uri text, refers_to_date text, ip_address text,
-    seed text, via text, link_text text, hop_path text, role text, reason text);
+    seed text, via text, link_text text, hop_path text, role text, reason text, scope text, list_root text,
+    list_shown integer, list_declared integer, list_form text);
 create index if not exists captures_url on captures (url, fetched_at);
 create index if not exists captures_file on captures (warc_file, warc_offset);
 create table if not exists documents (
@@ -41,7 +42,7 @@ create table if not exists documents (
     agency text, province text, title text, year integer, published text, kind text, parent_id integer,
     encoding text, encoding_source text, mojibake text, mojibake_detail text, is_report integer,
     report_score real, text text, text_simplified text, extractor_version integer, script text,
-    report_reasons text, error text, tables text, title_simplified text);
+    report_reasons text, error text, tables text, title_simplified text, table_spans text);
 create index if not exists documents_url on documents (url);
 create index if not exists documents_facets on documents (province, agency, year, kind, is_report);
 create index if not exists documents_agency on documents (agency, year);
@@ -106,6 +107,8 @@ def open_index(path: Path) -> sqlite_utils.Database:
     db.conn.executescript(_FTS)
     if 0 < version < 3:
         _migrate_2_to_3(db.conn, path)
+    if 0 < version < 4:
+        _migrate_3_to_4(db.conn)
     db.conn.execute("insert or replace into meta values ('schema_version', ?)", (str(SCHEMA_VERSION),))
     db.conn.commit()
     return db
@@ -150,6 +153,22 @@ def _migrate_2_to_3(conn: sqlite3.Connection, path: Path) -> None:
                 if table in tables:
                     conn.execute(f"delete from {table} where document_id = ?", (doc_id,))
         conn.execute("delete from captures where id = ?", (capture_id,))
+    conn.commit()
+
+
+_COLUMNS_4 = {"captures": ("scope text", "list_root text", "list_shown integer", "list_declared integer",
+                           "list_form text"),
+              "documents": ("table_spans text",)}
+
+
+def _migrate_3_to_4(conn: sqlite3.Connection) -> None:
+    """Schema 4 keeps why a host was in scope, a list's shown/declared sizes and merged-cell spans.
+    Rows indexed before stay empty there until a `nianbao index --rebuild` (the WARCs hold the fields)."""
+    for table, columns in _COLUMNS_4.items():
+        present = {row[1] for row in conn.execute(f"pragma table_info({table})")}
+        for column in columns:
+            if column.split()[0] not in present:
+                conn.execute(f"alter table {table} add column {column}")
     conn.commit()
 
 

@@ -20,6 +20,7 @@ from archive.index.schema import index_text, open_index, unindex_text
 from archive.warc.reader import CaptureRecord
 from extract.document import Document
 from extract.metadata import to_simplified
+from extract.table_grid import table_spans
 
 __all__ = ["IndexStore", "capture_row", "document_row"]
 
@@ -44,7 +45,16 @@ def capture_row(capture: CaptureRecord) -> dict[str, Any]:
             "refers_to_uri": capture.refers_to_uri, "refers_to_date": capture.refers_to_date,
             "ip_address": capture.ip_address, "seed": prov.get("seed", ""), "via": prov.get("via", ""),
             "link_text": prov.get("link_text", ""), "hop_path": prov.get("hop_path", ""), "role": prov.get("role", ""),
-            "reason": prov.get("reason", "")}
+            "reason": prov.get("reason", ""), "scope": prov.get("scope", ""), "list_root": prov.get("list_root", ""),
+            "list_shown": _int(prov.get("list_shown")), "list_declared": _int(prov.get("list_declared")),
+            "list_form": prov.get("list_form", "")}
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def document_row(doc: Document, capture_id: int, agency_id: int | None, province: str) -> dict[str, Any]:
@@ -56,7 +66,8 @@ def document_row(doc: Document, capture_id: int, agency_id: int | None, province
             "mojibake_detail": doc.mojibake_detail, "is_report": int(doc.is_report), "report_score": doc.report_score,
             "text": doc.text, "text_simplified": doc.text_simplified, "extractor_version": doc.extractor_version,
             "script": doc.script, "report_reasons": json.dumps(list(doc.report_reasons), ensure_ascii=False),
-            "error": doc.error, "tables": json.dumps([list(map(list, t)) for t in doc.tables], ensure_ascii=False)}
+            "error": doc.error, "tables": json.dumps([list(map(list, t)) for t in doc.tables], ensure_ascii=False),
+            "table_spans": json.dumps([[list(span) for span in table_spans(t)] for t in doc.tables])}
 
 
 def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> int:

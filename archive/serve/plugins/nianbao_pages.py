@@ -24,7 +24,8 @@ from archive.serve import coverage, figures, home, raw, report, reports, search
 from archive.serve.pages import PAGE_HEADERS
 
 DEFAULT_MAX_VALUE = 32 * 1024 * 1024  # bytes: far above any report's text, far below a memory problem
-LONG_COLUMNS = ("text", "text_simplified", "tables", "mojibake_detail", "report_reasons", "title_simplified")
+LONG_COLUMNS = ("text", "text_simplified", "tables", "table_spans", "mojibake_detail", "report_reasons",
+                "title_simplified")
 
 
 def _paths(datasette: Any) -> tuple[Path, Path]:
