@@ -19,8 +19,10 @@ from pathlib import Path
 
 from archive.index.extraction import ExtractionPool, ExtractJob
 from archive.index.figures import update_figures
+from archive.index.groups import update_report_groups
 from archive.index.progress import IndexProgress, ProgressSink, log_sink
 from archive.index.store import IndexStore, document_row
+from archive.index.versions import update_changes
 from archive.lock import live_lock_holder
 from archive.warc.cdxj import write_cdxj
 from archive.warc.reader import CaptureRecord, decode_body, iter_captures, warc_files
@@ -234,6 +236,8 @@ def build_index(archive: Path, progress: bool | ProgressSink = True, workers: in
             indexer.reextract_stale()
             indexer.store.link_parents()
             update_figures(indexer.store.db)
+            update_report_groups(indexer.store.conn)
+            update_changes(indexer.store.conn)
             return indexer.report
         finally:
             indexer.close()

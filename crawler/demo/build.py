@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .reports import Report, as_html, as_lines, make_report
+from .reports import Report, as_html, as_lines, county_prose, make_report
 
 HERE = Path(__file__).resolve().parent
 SITES = HERE / "sites"
@@ -548,12 +548,78 @@ def build_aggregator() -> Site:
     return site
 
 
+def build_county() -> Site:
+    """A county government whose reports change between nights (the server's night switch): 2024 edited
+    on night 1 (a figure and a paragraph), 2023's page template different every night with the same
+    report, 2022 deleted on night 1 (404, its list link left dead), 2021 a copy of 2020 with minor
+    changes, 2020 published after its deadline. Nothing for 2025: missing once 31 March 2026 passed."""
+    site = Site("county", "新昌县人民政府", "浙江省", "绍兴市", "新昌县", "trs", "utf-8", "/")
+    site.add("/", """<html><head><meta charset="utf-8"><title>新昌县人民政府</title></head><body>
+<div class="nav"><a href="/">首页</a> <a href="/zwgk/">政府信息公开</a></div>
+<div class="footer">网站标识码：3306240001</div></body></html>""", "home")
+    site.add("/zwgk/", """<html><head><meta charset="utf-8"><title>政府信息公开_新昌县人民政府</title></head><body>
+<div class="left"><a href="/zwgk/ndbg/">政府信息公开年度报告</a></div></body></html>""", "column")
+    published = {2024: "2025-03-20", 2023: "2024-03-25", 2022: "2023-03-10", 2021: "2022-03-15", 2020: "2021-05-20"}
+    items = []
+    for n, (year, pub) in enumerate(published.items()):
+        path = f"/zwgk/ndbg/{pub[:7].replace('-', '')}/t{pub.replace('-', '')}_{88000 + n}.html"
+        report = make_report(site.info["agency"], year, 800 + year)
+        prose = county_prose(year, 2020 if year == 2021 else None)
+        extra: dict[str, Any] = {"published": pub, "late": year == 2020}
+        if year == 2021:
+            extra["copy_of_year"] = 2020
+        if year == 2022:
+            extra["nights"] = {"1": {"status": 404, "file": None}}
+        if year == 2023:
+            extra["nightly_template"] = NIGHTLY_TEMPLATE
+        html_page = _county_page(site, report, prose, pub, nightly=year == 2023)
+        doc = site.add(path, html_page, "report", is_report=True, year=year, format=report.fmt,
+                       figures=_figures(report), title=report.title, **extra)
+        if year == 2024:
+            _county_edit(site, doc, report, prose, pub)
+        items.append((path, report.title, pub))
+    site.add("/zwgk/ndbg/", trs_list(site, "政府信息公开年度报告", items, 0, 1), "list")
+    return site
+
+
+def _county_page(site: Site, report: Report, prose: list[str], pub: str, nightly: bool = False) -> str:
+    """A report page: the standard form with the county's own paragraphs in section 一; with `nightly`, the
+    template's counter, navigation and clock filled in by the server differently every night."""
+    own = "".join(f"<p>{html.escape(p)}</p>" for p in prose)
+    body = as_html(report).replace("</p>\n<p><strong>二、", f"</p>\n{own}\n<p><strong>二、", 1)
+    page = trs_article(site, report.title, body, pub, "政府信息公开年度报告")
+    if nightly:
+        page = page.replace("</body></html>", "<!-- 生成时间：2026-11-20 00:00:00 --></body></html>")
+    return page
+
+
+# What the nightly page's template changes every night (the server fills in the night's values).
+NIGHTLY_TEMPLATE = [['<span id="count">126</span>', '<span id="count">{count}</span>'],
+                    ['<a href="/search/search.jsp?keyword=">站内搜索</a>', '<a href="/zwgk/?v={night}">站内导航{night}</a>'],
+                    ["生成时间：2026-11-20 00:00:00", "生成时间：2026-11-{day} 0{hour}:00:00"]]
+
+
+def _county_edit(site: Site, doc: Doc, report: Report, prose: list[str], pub: str) -> None:
+    """The 2024 report as edited on night 1: the 行政许可 figure corrected and one paragraph rewritten."""
+    row = next(i for i, r in enumerate(report.article20) if r[1] == "行政许可")
+    old = int(report.article20[row][2])
+    report.article20[row] = (*report.article20[row][:2], str(old + 100), *report.article20[row][3:])
+    edited = [*prose]
+    edited[1] = f"{prose[1][:-1]}其中{len(prose[1]) % 9 + 2}条建议已被采纳并写入相关实施方案。"
+    variant = f"{doc['path'].rsplit('.', 1)[0]}_v2.html"
+    file = SITES / site.info["id"] / variant.lstrip("/")
+    file.write_bytes(_county_page(site, report, edited, pub).encode("utf-8"))
+    doc["nights"] = {"1": {"file": str(file.relative_to(SITES)), "status": 200}}
+    doc["edit"] = {"night": 1, "figure": {"row": "行政许可", "old": old, "new": old + 100},
+                   "paragraph": {"old": prose[1], "new": edited[1]}}
+
+
 def build() -> dict[str, Any]:
     """Rebuild every site and write manifest.json; returns the manifest."""
     if SITES.exists():
         shutil.rmtree(SITES)
     sites = [build_trs(), build_hanweb(), build_modern(), build_liar(), build_big5(), build_blocked(), build_aggregator(),
-             build_jiasule()]
+             build_jiasule(), build_county()]
     manifest = {"version": 1, "sites": [s.info for s in sites], "documents": [d for s in sites for d in s.docs]}
     (HERE / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return manifest

@@ -203,3 +203,36 @@ def as_lines(report: Report) -> list[str]:
     lines.append(report.agency)
     lines.append(f"{report.year + 1}年1月20日")
     return lines
+
+
+# --- the nightly site's own prose ---------------------------------------------------------------------------
+
+_PLACES = ("城南片区", "七星街道", "儒岙镇", "沙溪镇", "回山镇", "大市聚镇", "羽林街道", "澄潭街道", "镜岭镇",
+           "小将镇", "东茗乡", "双彩乡")
+_WORKS = ("老旧小区改造", "农村饮用水提标", "义务教育招生", "医保待遇调整", "征地补偿安置", "企业纾困资金",
+          "防汛防台应急", "垃圾分类收运", "农房建设审批", "殡葬改革", "耕地保护补偿", "养老服务补贴")
+_MEANS = ("在门户网站开设专题专栏逐项晒出实施方案", "通过村务公开栏张贴政策原文", "组织部门负责人走进直播间在线答疑",
+          "编印口袋书发放到网格员手中", "邀请人大代表和政协委员列席会议", "建立周报制度每周五更新办理进度",
+          "借助“浙里办”推送个性化提醒", "召开听证会听取利害关系人陈述", "在乡镇便民服务中心设置查阅点",
+          "制作短视频在县融媒体中心播出", "开展“公开日”活动请群众走进机关", "委托第三方机构开展满意度测评")
+_FRAMES = ("围绕{place}{work}，{means}，收到意见建议{n}条。", "{place}推进{work}期间，我们{means}，群众来电{n}次均已答复。",
+           "就{work}这一热点，{place}{means}，共有{n}人次参与。", "对{place}的{work}事项，坚持{means}，回应关切{n}件。")
+_YEARS = (2020, 2022, 2023, 2024)
+
+
+def county_prose(year: int, copy_of: int | None = None) -> list[str]:
+    """Paragraphs of the nightly site's own work in `year`: specific to the county, in words of that year's
+    own (places, matters, means and phrasing differ from year to year); with `copy_of`, that year's
+    paragraphs with the year replaced and one paragraph rewritten (the copy an agency files when it
+    reuses last year's report)."""
+    if copy_of is not None:
+        paragraphs = [p.replace(f"{copy_of}年", f"{year}年") for p in county_prose(copy_of)]
+        paragraphs[-1] = f"{year}年还对{_PLACES[0]}的{_WORKS[0]}信息作了补充公开，群众反映良好。"
+        return paragraphs
+    k = _YEARS.index(year) if year in _YEARS else year % len(_YEARS)
+    rng = random.Random(7000 + year)
+    combos = [(p, w, m) for p in _PLACES[3 * k:3 * k + 3] for w in _WORKS[3 * k:3 * k + 3]
+              for m in _MEANS[3 * k:3 * k + 3]]
+    rng.shuffle(combos)
+    return [_FRAMES[k].format(place=place, work=work, means=means, n=rng.randint(12, 260))
+            for place, work, means in combos[:9]]

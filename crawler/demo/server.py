@@ -5,6 +5,7 @@
         portals.manifest()                  # ground truth, absolute URLs
         portals.request_log                 # every request received: (ip, method, path, headers, status)
         portals.publish_extra_report()      # one more report appears (incremental-crawl test)
+        portals.set_night(1)                # the next night: reports edited, withdrawn, templates changed
 
     python -m crawler.demo.server           # run in the foreground, print the seed URLs
 """
@@ -86,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, method: str, portals: DemoPortals, site: dict[str, Any], body: bytes) -> int:
         path = urlsplit(self.path).path
-        doc = portals.lookup(site["id"], path)
+        doc = portals.tonight(portals.lookup(site["id"], path))
         if site.get("blocked"):
             return self._challenge(site["blocked"], method)
         if doc is None or (doc.get("extra") and not portals.extra_published):
@@ -181,6 +182,7 @@ class DemoPortals:
         self.request_log: list[tuple[str, str, str, dict[str, str], int]] = []
         self.flaky_seen: set[str] = set()
         self.extra_published = False
+        self.night = 0
         self.trap_pages = 0
         self._docs = {(d["site"], d["path"]): d for d in self.manifest_data["documents"]}
         self._servers: list[_Server] = []
@@ -231,9 +233,30 @@ class DemoPortals:
             doc = self._docs.get((site_id, "/zwgk/ndbg/archive/list_1.html"))
         return doc
 
+    def tonight(self, doc: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A document as served on the current night: its entry with the latest of its `nights` variants
+        (a changed file, or a status such as 404 with no file) up to tonight applied."""
+        if doc is None or not doc.get("nights"):
+            return doc
+        served = dict(doc)
+        for night in sorted(doc["nights"], key=int):
+            if int(night) <= self.night:
+                served.update(doc["nights"][night])
+        return served
+
+    def set_night(self, night: int) -> None:
+        """Switch every site to night `night` (0 = as built): edits, withdrawals and template changes."""
+        self.night = night
+
     def file_bytes(self, doc: dict[str, Any]) -> bytes:
-        """A static file's bytes with `__HOST_<site>__` placeholders filled in."""
+        """A static file's bytes with `__HOST_<site>__` placeholders filled in and, after night 0, what a
+        CMS changes in a page's template every night (its `nightly_template`: counter, menu, clock)."""
         data = (SITES / doc["file"]).read_bytes()
+        if self.night and doc.get("nightly_template"):
+            values = {"count": 126 + 37 * self.night, "night": self.night, "day": 20 + self.night,
+                      "hour": self.night % 10}
+            for built, nightly in doc["nightly_template"]:
+                data = data.replace(built.encode(), nightly.format(**values).encode())
         if b"__HOST_" in data:
             for site in self.manifest_data["sites"]:
                 data = data.replace(f"__HOST_{site['id']}__".encode(), self.host(site["id"]).encode())
