@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
 
@@ -34,11 +39,26 @@ def crawl(spider: str, url: str, warc: bool) -> dict[str, Any]:
     return figures
 
 
+def wget(url: str) -> dict[str, Any]:
+    """GNU wget -r --warc-file on the same site (the C reference), in a fresh process; its figures."""
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        child = subprocess.Popen(["wget", "-r", "-l", "inf", "-q", "-e", "robots=off", "--warc-file",
+                                  f"{folder}/w", url], cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _pid, _status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        pages = sum(1 for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith("w."))
+        warc = sum(p.stat().st_size for p in Path(folder).glob("w.*"))
+    return {"spider": "wget", "warc": True, "pages": pages, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "warc_bytes": warc, "pages_per_s": pages / wall, "cpu_ms_per_page": 1000 * (usage.ru_utime +
+                                                                                       usage.ru_stime) / max(pages, 1)}
+
+
 def run(reports: int, variants: list[tuple[str, bool]], profile: str = "small") -> list[dict[str, Any]]:
-    """Crawl the generated site once per variant; print a table."""
+    """Crawl the generated site once per variant (a variant "wget" runs GNU wget); print a table."""
     server, url = start_site(reports, profile)
     try:
-        results = [crawl(spider, url, warc) for spider, warc in variants]
+        results = [wget(url) if spider == "wget" else crawl(spider, url, warc) for spider, warc in variants]
     finally:
         server.terminate()
         server.wait()
@@ -53,10 +73,16 @@ def run(reports: int, variants: list[tuple[str, bool]], profile: str = "small") 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=int, default=5000)
+    parser.add_argument("--profile", choices=["small", "real"], default="small")
     args = parser.parse_args(argv)
-    results = run(args.reports, [("minimal", False), ("reports", False)])
+    with_wget = shutil.which("wget") is not None
+    variants = [("minimal", False), ("reports", False)] + ([("reports", True), ("wget", True)] if with_wget else [])
+    results = run(args.reports, variants, args.profile)
     ratio = results[1]["cpu_ms_per_page"] / results[0]["cpu_ms_per_page"]
     print(f"reports spider / minimal spider CPU per page: {ratio:.2f}x (goal <= 1.2x)")
+    if with_wget:
+        ratio = results[2]["cpu_ms_per_page"] / results[3]["cpu_ms_per_page"]
+        print(f"reports spider with WARC / wget -r --warc-file CPU per page: {ratio:.2f}x (goal <= 2x)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ anti-bot appliance answered instead of the site. Pure functions of the page's by
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urljoin
 
 import lxml.html
@@ -55,8 +56,13 @@ def attachment_links(body: bytes, content_type: str, url: str) -> list[list[str]
     return links
 
 
-def links_in(html: str, base: str) -> list[tuple[str, str]]:
-    """(href, text or title) of every <a> in an HTML fragment or page."""
+_SPACES = re.compile(r"\s+")
+_NUMBER_OR_ARROW = re.compile(r"\d{1,4}|[<>«»‹›]+")
+
+
+def links_in(html: str, base: str, keep: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
+    """(href, text or title) of every <a> in an HTML fragment or page; with `keep`, only the hrefs it
+    accepts (the text of the others is never built)."""
     if not html or "<a" not in html.lower():
         return []
     try:
@@ -66,12 +72,12 @@ def links_in(html: str, base: str) -> list[tuple[str, str]]:
     links = []
     for anchor in root.iter("a"):
         href = anchor.get("href")
-        if href:
-            text = re.sub(r"\s+", " ", anchor.text_content() or "").strip()
-            title = re.sub(r"\s+", " ", anchor.get("title") or "").strip()
+        if href and (keep is None or keep(href)):
+            text = _SPACES.sub(" ", anchor.text_content() or "").strip()
+            title = _SPACES.sub(" ", anchor.get("title") or "").strip()
             cut = text.rstrip(".…· ")
             # Lists cut long titles ("…2023年政府信息公开工...") and keep the whole one in title="…".
-            if title and not re.fullmatch(r"\d{1,4}|[<>«»‹›]+", text) and (len(text) < 4 or (
+            if title and not _NUMBER_OR_ARROW.fullmatch(text) and (len(text) < 4 or (
                     len(title) > len(cut) and title.replace(" ", "").startswith(cut.replace(" ", "")))):
                 text = title
             links.append((href, text))

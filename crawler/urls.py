@@ -67,6 +67,19 @@ def _registrable(host: str) -> str:
     return str(OFFLINE_SUFFIXES(host).top_domain_under_public_suffix or "")
 
 
+def quick_host_key(href: str) -> str | None:
+    """`host_key` of an absolute http(s) href by string work alone; None when it needs the full parser
+    (relative, userinfo, IPv6) — a portal page links ~150 other sites, each checked before anything else."""
+    scheme, sep, rest = href.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return None
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].lower()
+    if not netloc or "@" in netloc or "[" in netloc or "\\" in netloc:
+        return None
+    return netloc.removeprefix("www.")
+
+
+@lru_cache(maxsize=4096)
 def own_domain(url: str) -> str:
     """The domain a seed owns: its host without `www.` (www.xx.gov.cn → xx.gov.cn), never a public suffix
     (www.gov.cn stays www.gov.cn); '' for an address. Not the registrable domain: gz.gov.cn is shared by

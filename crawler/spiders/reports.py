@@ -39,7 +39,7 @@ from crawler.plan import RunPlan, archived_copy, default_plan
 from crawler.scoring import LinkDecision, disclosure_target, is_attachment_url, score_link
 from crawler.seeds import Seed, load_seeds
 from crawler.settings.declared import setting
-from crawler.urls import canonical_url, host_key, in_scope, own_domain, sibling_host
+from crawler.urls import canonical_url, host_key, in_scope, own_domain, quick_host_key, sibling_host
 from extract.classify import classify_title
 from extract.decoding import decode_html
 from extract.list_detect import detect_list
@@ -63,6 +63,16 @@ class Nav:
     aggregator: bool = False  # descends from an aggregator seed
     jpaas: tuple[dict[str, str], int] | None = None  # a JPaaS list's query (values, page size)
     list_root: str = ""  # first page of the list this page belongs to: pages are counted per list
+
+
+def _elsewhere(href: str, sites: set[str], domain: str) -> bool:
+    """True when an absolute href's host is neither one of `sites` nor under the seed's `domain`: decided
+    on the string, before joining, canonicalising or scoring (False when it cannot tell)."""
+    key = quick_host_key(href)
+    if key is None or key in sites:
+        return False
+    host = key.split(":", 1)[0]
+    return not (domain and (host == domain or host.endswith("." + domain) or f"www.{host}" == domain))
 
 
 class ReportsSpider(scrapy.Spider):
@@ -215,7 +225,7 @@ class ReportsSpider(scrapy.Spider):
 
     def _report_files(self, response: Response, text: str) -> Iterator[scrapy.Request]:
         """From a report page only its files matter: navigation was scored on the way in."""
-        files = [(h, t) for h, t in links_in(text, response.url) if is_attachment_url(urljoin(response.url, h))]
+        files = links_in(text, response.url, keep=lambda href: is_attachment_url(href.strip()))
         yield from self._follow_links(response, files, "report")
 
     def _unchanged_page_files(self, response: Response, nav: Nav) -> Iterator[scrapy.Request]:
@@ -249,7 +259,10 @@ class ReportsSpider(scrapy.Spider):
 
     def _parse_navigation(self, response: Response, nav: Nav, text: str) -> Iterator[Any]:
         """A portal, column or list page: follow what scores, and page through a list."""
-        links = links_in(text, response.url)
+        sites = {entry.partition("/")[0] for entry in nav.allowed}
+        domain = own_domain(response.meta["nianbao"]["seed"])
+        keep = None if nav.aggregator else (lambda href: not _elsewhere(href.strip(), sites, domain))
+        links = links_in(text, response.url, keep=keep)
         page_role = nav.role
         if nav.role in ("list", "seed", "column"):
             records = hanweb_records(text) + jpaas_article_list(text)
@@ -303,10 +316,14 @@ class ReportsSpider(scrapy.Spider):
         provenance = {k: v for k, v in response.meta["nianbao"].items() if k != "list_root"}
         links = self._capped(response, links)
         may_leave = page_role == "report" or (nav.aggregator and page_role == "list")
+        sites = {entry.partition("/")[0] for entry in nav.allowed}
+        domain = own_domain(provenance["seed"])
         seen: set[str] = set()
         for href, text in links:
             href = href.strip()
             if not href or href.startswith(("javascript:", "mailto:", "#", "tel:")):
+                continue
+            if not may_leave and _elsewhere(href, sites, domain):
                 continue
             absolute = urljoin(response.url, href)
             if not may_leave and not in_scope(absolute, nav.allowed) and not sibling_host(absolute, provenance["seed"]):

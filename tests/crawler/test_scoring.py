@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.scoring import disclosure_target, score_link
+from crawler.scoring import disclosure_target, is_attachment_url, score_link
 from crawler.urls import canonical_url, host_key, in_scope, is_private_host, own_domain, sibling_host
 
 
@@ -136,3 +136,30 @@ def test_a_sibling_reached_through_its_column_path_is_in_scope_below_that_path_o
     assert in_scope("http://sthjj.gz.gov.cn/zwgk/ndbg/index.html", allowed)
     assert not in_scope("http://sthjj.gz.gov.cn/xwdt/index.html", allowed)
     assert in_scope("http://www.gz.gov.cn/anything", allowed)
+
+
+@pytest.mark.parametrize("href", [
+    "http://www.xixiu.gov.cn/zwgk/", "https://XIXIU.gov.cn:8443/a", "http://xxgk.xixiu.gov.cn/ndbg/",
+    "http://www.gov.cn/", "http://sthjj.gz.gov.cn/x", "HTTP://www.example.com/?q=1#f", "http://user@evil.cn/",
+    "/zwgk/ndbg/", "./t20240115_1.html", "//cdn.example.com/a.js", "http://[::1]:8000/", "mailto:x@y.cn",
+])
+def test_the_string_scope_check_agrees_with_the_parsing_one(href: str) -> None:
+    """Out-of-scope hrefs are dropped on the string; it must never drop what the full check keeps."""
+    from urllib.parse import urljoin
+
+    from crawler.spiders.reports import _elsewhere
+    from crawler.urls import host_key, own_domain, quick_host_key, sibling_host
+
+    seed = "http://www.xixiu.gov.cn/"
+    sites, domain = {host_key(seed)}, own_domain(seed)
+    absolute = urljoin(seed, href)
+    kept = host_key(absolute) in sites or sibling_host(absolute, seed)
+    if _elsewhere(href, sites, domain):
+        assert not kept, href
+    key = quick_host_key(href)
+    assert key is None or key == host_key(href), href
+
+
+def test_attachment_check_reads_raw_hrefs() -> None:
+    assert is_attachment_url("./P020240115.PDF?v=2#page=1") and is_attachment_url("/a/b/报告.docx")
+    assert not is_attachment_url("/zwgk/pdf/index.html") and not is_attachment_url("/a.pdf/view")
