@@ -27,8 +27,8 @@ from archive.warc.reader import decode_payload, iter_captures, read_record, warc
 from crawler.pages import attachment_links
 from crawler.settings.declared import setting
 
-__all__ = ["RunPlan", "archived_copies", "archived_copy", "captured_by", "default_plan", "make_plan", "new_run_id",
-           "resume_chain", "run_plan", "validators_from_index"]
+__all__ = ["RunPlan", "archived_copies", "archived_copy", "captured_by", "default_plan", "known_reports", "make_plan",
+           "new_run_id", "resume_chain", "run_plan", "validators_from_index"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,9 @@ class RunPlan:
     # page (incremental mode): a page answering 304 still has its files asked, from its archived copy's links
     archive: str = ""
     archived: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
+    # url → (last asked, seed, agency, province) of every known report (incremental mode): a report no list
+    # links any more is still asked, conditionally, at most every NIANBAO_RECHECK_DAYS (withdrawals)
+    known_reports: Mapping[str, tuple[str, str, str, str]] = field(default_factory=dict)
 
 
 def default_plan(settings: BaseSettings) -> RunPlan:
@@ -85,7 +88,8 @@ def make_plan(archive: Path, mode: str, run_id: str | None = None) -> RunPlan:
     return RunPlan(run_id=run_id, mode=mode, known_digests=latest_payloads(archive), skip_urls=skip,
                    validators=validators_from_index(archive) if incremental else {},
                    resumes=tuple(chain), archive=str(archive),
-                   archived=archived_copies(archive) if incremental else {})
+                   archived=archived_copies(archive) if incremental else {},
+                   known_reports=known_reports(archive) if incremental else {})
 
 
 def validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
@@ -102,6 +106,24 @@ def validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
         logger.warning("could not read validators from %s (%s): full crawl", db, exc)
         return {}
     return {url: (etag or "", last_modified or "") for url, etag, last_modified in rows if etag or last_modified}
+
+
+def known_reports(archive: Path) -> dict[str, tuple[str, str, str, str]]:
+    """url → (when it was last asked, its seed, agency, province) of every report document of the index
+    (pages and files); {} without an index."""
+    db = archive / "index.db"
+    if not db.exists():
+        return {}
+    try:
+        with read_only(db) as conn:
+            rows = conn.execute(
+                "select d.url, (select max(k.fetched_at) from captures k where k.url = d.url), c.seed, d.agency, "
+                "d.province from documents d join captures c on c.id = d.capture_id where d.is_report = 1 "
+                "order by c.fetched_at").fetchall()
+    except sqlite3.Error as exc:
+        logger.warning("could not read the known reports from %s (%s)", db, exc)
+        return {}
+    return {url: (last or "", seed or "", agency or "", province or "") for url, last, seed, agency, province in rows}
 
 
 def archived_copies(archive: Path) -> dict[str, tuple[str, int, int]]:

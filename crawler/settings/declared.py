@@ -41,10 +41,13 @@ SETTINGS: list[Setting] = [
     Setting("NIANBAO_MAX_LIST_PAGES", 50,
             "Most pages fetched from one report list, counting every list page reached from it on its host "
             "(numbered pages, 下一页, 更多): pagination traps stop here."),
-    Setting("NIANBAO_MAX_PAGES_PER_SEED", 3000,
+    Setting("NIANBAO_MAX_PAGES_PER_SEED", 10000,
             "Most requests made for one seed (all its lists, reports and files): a site that fans out stops here."),
     Setting("NIANBAO_MAX_LINKS_PER_PAGE", 3000,
             "Links considered on one page (the first ones); the rest is cut, counted and logged."),
+    Setting("NIANBAO_RECHECK_DAYS", 7.0,
+            "Incremental runs ask a known report no page links any more at most this often (days), so a "
+            "withdrawn report's 404 is archived; 0: every run."),
     Setting("NIANBAO_MAX_NAV_DEPTH", 4, "Most navigation hops from the seed to a report column."),
     Setting("NIANBAO_AGGREGATOR_HOSTS", ["*.gov.cn"],
             "Host patterns an `aggregator` seed may lead to (other agencies' report columns), comma-separated."),
@@ -59,6 +62,13 @@ SETTINGS: list[Setting] = [
     Setting("NIANBAO_WARC_GZIP_LEVEL", 1, "gzip level of WARC records: 0-3 ISA-L (igzip, fast), 4-9 zlib "
             "(~3x slower per record, files ~1% smaller)."),
     Setting("NIANBAO_WARC_FSYNC", False, "fsync after every record (flush always happens)."),
+    # --- cluster (`nianbao crawl --cluster redis://…`) ---
+    Setting("NIANBAO_CLUSTER_LEASE", 60.0,
+            "Seconds a worker's claim on a site lasts unless renewed (every third of it): a killed worker's "
+            "sites return to the others after this."),
+    Setting("NIANBAO_CLUSTER_SITES", 8, "Sites a cluster worker claims at a time (a batch)."),
+    Setting("NIANBAO_CLUSTER_REDIS_WAIT", 600.0,
+            "Seconds a cluster worker waits for an unreachable Redis (a restart) before it gives up."),
     Setting("NIANBAO_FAULT_KILL_AFTER_BYTES", 0,
             "Testing only: SIGKILL the crawl mid-record after this many WARC bytes."),
 ]

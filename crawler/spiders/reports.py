@@ -8,6 +8,7 @@ Run through `nianbao crawl` (which makes the run's plan: archive, run id, mode),
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import fnmatch
 import logging
 from collections import Counter
@@ -18,7 +19,9 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 
 from archive.index.groups import report_unit
@@ -86,6 +89,7 @@ class ReportsSpider(scrapy.Spider):
     max_seed_pages: int
     max_links: int
     aggregator_hosts: list[str]
+    recheck_days: float
 
     def __init__(self, seeds: list[Seed] | None = None, plan: RunPlan | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -98,6 +102,8 @@ class ReportsSpider(scrapy.Spider):
         self._list_urls: set[str] = set()  # list pages counted (a link seen again is the scheduler's duplicate)
         self._seed_pages: Counter[str] = Counter()  # seed → answers received
         self._capped_seeds: set[str] = set()
+        self._linked: set[str] = set()  # report, candidate and file URLs linked or answered in this run
+        self._rechecked = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportsSpider:
@@ -108,6 +114,8 @@ class ReportsSpider(scrapy.Spider):
         spider.max_seed_pages = setting(settings, "NIANBAO_MAX_PAGES_PER_SEED")
         spider.max_links = setting(settings, "NIANBAO_MAX_LINKS_PER_PAGE")
         spider.aggregator_hosts = [h.lower() for h in setting(settings, "NIANBAO_AGGREGATOR_HOSTS")]
+        spider.recheck_days = setting(settings, "NIANBAO_RECHECK_DAYS")
+        crawler.signals.connect(spider._recheck_unlinked, signal=signals.spider_idle)
         return spider
 
     @property
@@ -164,6 +172,7 @@ class ReportsSpider(scrapy.Spider):
         """Dispatch a page by what the spider expected (its `Nav.role`) and what it turned out to be."""
         nav: Nav = response.meta["nav"]
         self._seed_pages[response.meta["nianbao"]["seed"]] += 1
+        self._linked.add(response.url)
         if not self._answered(response):
             if response.status == 304:
                 yield self._item(response, nav.role, changed=False)
@@ -464,6 +473,8 @@ class ReportsSpider(scrapy.Spider):
         if position is None or not self._count_seed_page(response, url):
             return None
         role = decision.role
+        if role in ("report", "candidate", "attachment"):
+            self._linked.add(url)
         headers = self._conditional_headers(url) if role in ("report", "candidate", "attachment") else {}
         hop = _HOP.get(role, "L") if not decision.reason.startswith("pagination") else "P"
         new_provenance = {**provenance, "via": response.url, "link_text": text[:200],
@@ -476,6 +487,29 @@ class ReportsSpider(scrapy.Spider):
         logger.debug("follow %s as %s: %s", url, role, new_provenance["reason"])
         return scrapy.Request(url, headers=headers or None, errback=self.failed, priority=_PRIORITY.get(role, 0),
                               meta={"nianbao": new_provenance, "nav": new_nav})
+
+    def _recheck_unlinked(self) -> None:
+        """When the crawl is otherwise done: ask, conditionally, the known reports no page linked in this run
+        and not asked for NIANBAO_RECHECK_DAYS, so a withdrawn report's 404/410 is archived (twice in a row
+        marks it withdrawn in the index). Incremental runs only: the plan knows the reports then."""
+        if self._rechecked or not self.plan.known_reports:
+            return
+        self._rechecked = True
+        cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=self.recheck_days)).strftime("%Y-%m-%dT%H:%M:%S")
+        due = [(url, known) for url, known in self.plan.known_reports.items()
+               if url not in self._linked and known[0][:19] <= cutoff]
+        for url, (last, seed, agency, province) in due:
+            provenance = {"seed": seed, "agency": agency, "province": province, "city": "", "county": "",
+                          "via": "", "link_text": "", "hop_path": "I", "role": "report", "run_id": self.plan.run_id,
+                          "reason": f"withdrawal check: no page linked it in this run (last asked {last[:10]})"}
+            self.crawler.engine.crawl(scrapy.Request(url, headers=self._conditional_headers(url) or None,
+                                                     errback=self.failed, priority=_PRIORITY["report"],
+                                                     meta={"nianbao": provenance,
+                                                           "nav": Nav(role="report", allowed=(host_key(url),))}))
+        if due:
+            self.crawler.stats.set_value("nianbao/withdrawal_checks", len(due))
+            logger.info("asking %d known reports no page linked in this run (withdrawal check)", len(due))
+            raise DontCloseSpider
 
     def _conditional_headers(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since from the archived copy's validators (incremental runs)."""
