@@ -5,11 +5,13 @@ report, a late and a missing one — each answer read from the index the crawls 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import date
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +154,26 @@ def test_the_night_switch() -> None:
         assert served[0][1] == (SITES / nightly["file"]).read_bytes(), "night 0 serves the page as built"
         assert len({served[n][1] for n in served}) == 3, "the template changes every night"
         assert served[0][0] != served[1][0] == served[2][0], "edited once, on night 1"
+
+
+def test_the_report_page_shows_versions_withdrawal_and_copying(nights: tuple[dict[str, Any], Path, list[set[str]]]
+                                                               ) -> None:
+    from archive.serve.report import report_page
+
+    manifest, archive, _ = nights
+    nianbao("similar", "--archive", str(archive))  # similarity is computed when asked, then shown
+    conn = sqlite3.connect(archive / "index.db")
+    try:
+        ids = {url: doc_id for doc_id, url in conn.execute("select max(id), url from documents group by url")}
+    finally:
+        conn.close()
+    edited = _county(manifest, 2024)
+    status, html = report_page(archive / "index.db", ids[edited["url"]])
+    assert status == 200 and "版本（悄悄修改）" in html and "第 2 版" in html
+    paragraph = edited["edit"]["paragraph"]
+    assert html_escape(paragraph["new"]) in html and html_escape(paragraph["old"]) in html
+    gone = _county(manifest, 2022)["url"]
+    assert "已撤下" in report_page(archive / "index.db", ids[gone])[1]
+    copy = _county(manifest, 2021)["url"]
+    assert re.search(r"与 2020 年的报告 (8\d|9\d|100)% 相同", report_page(archive / "index.db", ids[copy])[1])
+    assert "已撤下" not in report_page(archive / "index.db", ids[copy])[1]

@@ -15,6 +15,7 @@ from typing import Any
 from archive.serve.cache import memo
 from archive.serve.deadlines import STATUS_LABELS, deadline, is_government, seed_levels, status
 from archive.serve.figures_form import figure_tables
+from archive.serve.history import history_html
 from archive.serve.pages import connect, e, optional, page, table
 
 __all__ = ["mojibake_words", "report_page", "text_html"]
@@ -195,6 +196,7 @@ def report_page(db: Path, doc_id: int, archive: Path | None = None) -> tuple[int
                                  "where document_id = ? order by rowid", doc_id)
         checks = optional(conn, "select check_name, ok, detail from report_checks where document_id = ?", doc_id)
         related = _related(conn, doc)
+        banner, history = history_html(conn, doc_id, doc["url"])
     level = memo(db, ("levels", str(archive)), lambda: seed_levels(archive)).get((doc["province"] or "",
                                                                                   doc["agency"] or ""), "")
     notes = []
@@ -203,9 +205,9 @@ def report_page(db: Path, doc_id: int, archive: Path | None = None) -> tuple[int
     if doc["error"]:
         notes.append(f"<p class='note bad'>提取失败：{e(doc['error'])}</p>")
     download = f"<p><a href='/-/download/{doc['capture_id']}'>下载原件</a></p>" if doc["capture_id"] else ""
-    body = (f"<h1>{e(doc['title'] or doc['url'])}</h1>{download}{''.join(notes)}"
+    body = (f"<h1>{e(doc['title'] or doc['url'])}</h1>{banner}{download}{''.join(notes)}"
             f"<h2>正文</h2><div class='text'>{text_html(doc['text'], *_stored_tables(doc))}</div>"
-            f"{figure_tables(figures, checks)}{_checks_html(checks)}"
+            f"{figure_tables(figures, checks)}{_checks_html(checks)}{history}"
             f"<h2>文档信息</h2>{_meta(doc, published, level)}{related}")
     return 200, page(doc["title"] or doc["url"], body)
 
