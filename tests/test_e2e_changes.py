@@ -177,3 +177,25 @@ def test_the_report_page_shows_versions_withdrawal_and_copying(nights: tuple[dic
     copy = _county(manifest, 2021)["url"]
     assert re.search(r"与 2020 年的报告 (8\d|9\d|100)% 相同", report_page(archive / "index.db", ids[copy])[1])
     assert "已撤下" not in report_page(archive / "index.db", ids[copy])[1]
+
+
+def test_the_reports_page_has_the_copy_share_column(nights: tuple[dict[str, Any], Path, list[set[str]]]) -> None:
+    from archive.serve.reports import reports_page
+
+    _manifest, archive, _ = nights
+    nianbao("similar", "--archive", str(archive))
+    status, html = reports_page(archive / "index.db", {"agency": "新昌县人民政府", "year": "2021"})
+    assert status == 200 and "与上年相同" in html
+    assert re.search(r"<span class='bad'>(8\d|9\d|100)%</span>", html), "the copied 2021 report, flagged"
+
+
+def test_the_figures_export_carries_copying_versions_and_withdrawal(
+        nights: tuple[dict[str, Any], Path, list[set[str]]]) -> None:
+    manifest, archive, _ = nights
+    nianbao("similar", "--archive", str(archive))
+    rows = [json.loads(line) for line in nianbao("export", "--archive", str(archive), "--figures", "--format",
+                                                 "jsonl").stdout.splitlines()]
+    by_url = {row["url"]: row for row in rows}
+    assert by_url[_county(manifest, 2021)["url"]]["same_as_previous_year"] >= 0.8
+    assert by_url[_county(manifest, 2024)["url"]]["versions"] == 2
+    assert by_url[_county(manifest, 2022)["url"]]["withdrawn_at"]

@@ -91,7 +91,8 @@ def _low_confidence(parse: ReportParse) -> ReportParse:
 
 # primary_id: the copy of the same report whose tables parsed best (itself for that copy): an HTML page and
 # its PDF, or the agency's page and an aggregator's, are one report (archive/index/groups.py).
-REPORT_COLUMNS = ("document_id", "url", "agency", "province", "year", "format", "checks_failed", "primary_id")
+REPORT_COLUMNS = ("document_id", "url", "agency", "province", "year", "format", "checks_failed", "primary_id",
+                  "same_as_previous_year", "versions", "withdrawn_at")
 # The standard form's three tables as a researcher's workbook has them: sheet name (the form's heading),
 # then the columns after a report's identity.
 FORM_SHEETS = ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
@@ -111,6 +112,20 @@ def _reports(conn: sqlite3.Connection, doc_ids: Sequence[int] | None = None) -> 
     return [(row[0], primary.get(row[0], row[0]), *row[1:], [name for (name,) in conn.execute(
                 "select check_name from report_checks where document_id = ? and ok = 0", (row[0],))])
             for row in rows if wanted is None or row[0] in wanted]
+
+
+def _history(conn: sqlite3.Connection, doc_id: int, url: str) -> dict[str, Any]:
+    """Share repeated from the previous year's report (after `nianbao similar`), versions, withdrawal date."""
+    def one(sql: str, *args: object) -> Any:
+        try:
+            row = conn.execute(sql, args).fetchone()
+        except sqlite3.OperationalError:  # an index made before these tables
+            return None
+        return row[0] if row else None
+
+    return {"same_as_previous_year": one("select share_of_previous from similarity where document_id = ?", doc_id),
+            "versions": one("select count(*) from versions where url = ?", url),
+            "withdrawn_at": one("select confirmed_at from withdrawn where url = ?", url)}
 
 
 def _primaries(conn: sqlite3.Connection) -> dict[int, int]:
@@ -133,7 +148,7 @@ def wide_records(db_path: Path) -> Iterator[dict[str, Any]]:
         for doc_id, primary_id, url, agency, province, year, fmt, failed in _reports(conn):
             values = {f"{s}|{r}|{c}" if s == "三" else f"{s}|{r} {c}": v for s, r, c, v in _figures(conn, doc_id)}
             yield {"document_id": doc_id, "url": url, "agency": agency, "province": province, "year": year,
-                   "format": fmt, "checks_failed": failed, "primary_id": primary_id,
+                   "format": fmt, "checks_failed": failed, "primary_id": primary_id, **_history(conn, doc_id, url),
                    **{column: _number(values.get(column)) for column in WIDE_COLUMNS}}
 
 

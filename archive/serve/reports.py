@@ -103,6 +103,26 @@ def _checks(conn: sqlite3.Connection, groups: list[ReportGroup]) -> dict[int, tu
     return {int(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
 
+def _similarity(conn: sqlite3.Connection, groups: list[ReportGroup]) -> dict[int, float]:
+    """document id → share of its text repeated from the previous year's report (`nianbao similar` fills it)."""
+    ids = [doc_id for g in groups for doc_id, _kind in g.members]
+    if not ids:
+        return {}
+    try:
+        rows = conn.execute(f"select document_id, share_of_previous from similarity where document_id in "
+                            f"({', '.join('?' * len(ids))}) and share_of_previous is not null", ids).fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    return {int(r[0]): float(r[1]) for r in rows}
+
+
+def _copied(group: ReportGroup, shares: dict[int, float]) -> object:
+    share = next((shares[i] for i in (group.main_id, *(m for m, _k in group.members)) if i in shares), None)
+    if share is None:
+        return "—"
+    return Html(f"<span class='{'bad' if share >= 0.8 else ''}'>{share:.0%}</span>")
+
+
 def _row(group: ReportGroup, checks: dict[int, tuple[int, int]], today: date,
          levels: dict[tuple[str, str], str]) -> list[object]:
     ok, bad = next((checks[i] for i in (group.main_id, *(m for m, _k in group.members)) if i in checks), (0, 0))
@@ -130,13 +150,16 @@ def reports_page(db: Path, params: dict[str, str], today: date | None = None,
                      lambda: lead_ids(conn, province, agency, year, sort))
         groups = groups_of(conn, leads[(number - 1) * PAGE_SIZE:number * PAGE_SIZE])
         checks = _checks(conn, groups)
+        shares = _similarity(conn, groups)
     levels = memo(db, ("levels", str(archive)), lambda: seed_levels(archive))
     total = len(leads)
     kept = {k: params.get(k, "") for k in ("province", "agency", "year", "sort")}
     heads = [("agency", "机关"), ("province", "省份"), ("year", "年度"), ("published", "发布日期")]
     head = [Html(f"<a href='/-/reports{e(query_string({**kept, 'sort': key if sort != key else '-' + key}))}'>"
-                 f"{label}</a>") for key, label in heads] + ["按时/逾期", "数字核对", "副本", "原件"]
+                 f"{label}</a>") for key, label in heads] + ["按时/逾期", "数字核对", "与上年相同", "副本", "原件"]
     rows = [_row(g, checks, today or date.today(), levels) for g in groups]
+    for row, group in zip(rows, groups, strict=True):
+        row.insert(6, _copied(group, shares))
     form = ("<form class='filters' method='get' action='/-/reports'>"
             f"<input name='province' placeholder='省份' value='{e(kept['province'])}'>"
             f"<input name='agency' placeholder='机关全称' value='{e(kept['agency'])}'>"
