@@ -135,6 +135,37 @@ def _summary(data: Coverage) -> str:
     return table(rows, head, "counts")
 
 
+def incomplete_lists(conn: sqlite3.Connection) -> list[tuple[str, str, int, int, str]]:
+    """(agency, list URL, items shown, items declared, CMS form) of the report lists whose script declares
+    more items than the crawl could fetch (the latest capture of each list page)."""
+    try:
+        rows = conn.execute(
+            "select coalesce(a.agency, c.seed), coalesce(nullif(c.list_root, ''), c.url), c.url, c.list_shown, "
+            "c.list_declared, c.list_form from captures c left join agencies a on a.url = c.seed "
+            "where c.list_declared is not null and c.status = 200 order by c.fetched_at").fetchall()
+    except sqlite3.OperationalError:  # an index made before schema 4
+        return []
+    pages: dict[str, dict[str, tuple[str, int, int, str]]] = {}
+    for agency, root, url, shown, declared, form in rows:  # the latest answer of each page wins
+        pages.setdefault(root, {})[url] = (agency, int(shown or 0), int(declared or 0), form or "")
+    out = []
+    for root, members in pages.items():
+        agency = next(iter(members.values()))[0]
+        shown, declared = sum(m[1] for m in members.values()), max(m[2] for m in members.values())
+        if shown < declared:
+            out.append((agency, root, shown, declared, next(iter(members.values()))[3]))
+    return out
+
+
+def _incomplete_html(lists: list[tuple[str, str, int, int, str]]) -> str:
+    if not lists:
+        return ""
+    rows = [[agency, Html(f"<a href='{e(url)}'>{e(url)}</a>"), f"{shown} / {declared}", form]
+            for agency, url, shown, declared, form in lists]
+    return ("<h2>未抓全的报告列表</h2><p class='note bad'>这些栏目的脚本声明的条目多于能抓到的条目："
+            "其机关的“缺失”可能只是未列出，不能算作完整。</p>" + table(rows, ["机关", "列表", "已列出 / 声明", "系统"]))
+
+
 def coverage_page(db: Path, params: dict[str, str] | None = None, today: date | None = None,
                   archive: Path | None = None) -> tuple[int, str]:
     """(status, HTML) of the coverage heat map; params: province, city, page, and agency+year to explain a
@@ -145,6 +176,7 @@ def coverage_page(db: Path, params: dict[str, str] | None = None, today: date | 
     with connect(db) as conn:
         levels = memo(db, ("levels", str(archive)), lambda: seed_levels(archive))
         data = memo(db, ("coverage", province, city, day), lambda: coverage(conn, province, day, city, levels))
+        lists = memo(db, ("incomplete-lists",), lambda: incomplete_lists(conn))
     summary = memo(db, ("coverage-summary", province, city, day), lambda: _summary(data))
     notice = ""
     if params.get("agency") and params.get("year", "").isdigit():
@@ -160,5 +192,5 @@ def coverage_page(db: Path, params: dict[str, str] | None = None, today: date | 
     body = (f"<h1>覆盖情况：各机关各年度报告</h1>{notice}{form}<p class='legend'>{legend}</p>"
             "<p>截止日期（《政府信息公开条例》第四十九条）：2019 年修订后，县级以上政府部门为次年 1 月 31 日，"
             "地方人民政府（含乡镇、街道）为次年 3 月 31 日；此前一律为 3 月 31 日。</p>"
-            f"{summary}{paging}{table(rows, ['省份', '机关', *data.years], 'heat')}")
+            f"{summary}{paging}{table(rows, ['省份', '机关', *data.years], 'heat')}{_incomplete_html(lists)}")
     return 200, page("覆盖情况", body)

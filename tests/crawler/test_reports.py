@@ -383,3 +383,20 @@ def test_disclosure_platform_on_a_sibling_host_is_crawled_and_department_sites_a
     assert county["agency"] == "某县人民政府" and department["agency"] == "某县教育局"
     assert "sibling host xxgk.xx.gov.cn of xx.gov.cn through disclosure navigation" in county["scope"]
     assert "scope" not in captures[f"http://www.xx.gov.cn:{port}/"]
+
+
+@pytest.mark.e2e
+def test_an_incomplete_list_is_shown_on_coverage_never_as_complete(portal: tuple[str, _Portal],
+                                                                   tmp_path: Path) -> None:
+    """The index keeps the list page's shown/declared sizes (rebuilt from the WARC metadata record), and the
+    coverage page names the list as incomplete."""
+    from archive.db import connect
+    from archive.serve.coverage import coverage_page, incomplete_lists
+
+    url, _state = portal
+    archive = tmp_path / "archive"
+    _crawl(_seeds(tmp_path, url), archive)
+    with connect(archive / "index.db") as conn:
+        assert incomplete_lists(conn) == [("某县人民政府", url + LIST_PATH, 2, 4, "trs-dynamic")]
+    status, html = coverage_page(archive / "index.db")
+    assert status == 200 and "未抓全的报告列表" in html and "2 / 4" in html
