@@ -5,6 +5,10 @@ that of several processes finding the same stale lock exactly one takes it over:
 remove the lock the other had just made and make its own. The guard file is never removed (a process
 waiting on a removed file's flock would hold a lock nobody else sees). The lock itself appears whole,
 through a hard link to a finished file, so a reader never sees it half-written and takes it for stale.
+
+A cluster worker takes its own lock, ARCHIVE/lock.WORKER (flock is unreliable on network file systems, and
+several workers write one archive): the lock names its host, and a lock of another host is never taken
+for stale here, since its pid means nothing on this machine.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import fcntl
 import json
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ArchiveLocked", "acquire_lock", "live_lock_holder", "release_lock"]
+__all__ = ["ArchiveLocked", "acquire_lock", "live_lock_holder", "live_worker_locks", "release_lock"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,19 +37,23 @@ class ArchiveLocked(RuntimeError):
     """Another live crawl holds the archive."""
 
 
-def acquire_lock(archive: Path, run_id: str) -> Path:
-    """Take ARCHIVE/lock (pid + run id); a stale lock of a dead process is taken over, with a warning."""
-    lock = archive / "lock"
-    with _guard(archive):
+def acquire_lock(archive: Path, run_id: str, name: str = "lock") -> Path:
+    """Take ARCHIVE/NAME (pid + run id, + host for a worker's lock); a stale lock of a dead process is taken
+    over, with a warning."""
+    lock = archive / name
+    with _guard(archive, name):
         holder = _holder(lock)
         if holder is not None:
             pid = _pid(holder)
-            if pid and _alive(pid):
+            if pid and _live(holder):
                 raise ArchiveLocked(f"{archive} is being written by run {holder.get('run_id')} (pid {pid}); "
                                     f"wait for it to finish, or stop it first")
             logger.warning("taking over the stale lock of run %s (pid %s is gone)", holder.get("run_id"), pid)
             lock.unlink(missing_ok=True)
-        _create(lock, {"pid": os.getpid(), "run_id": run_id, "started": _now()})
+        fields: dict[str, Any] = {"pid": os.getpid(), "run_id": run_id, "started": _now()}
+        if name != "lock":  # a worker's lock: the archive may be shared with other machines
+            fields["host"] = socket.gethostname()
+        _create(lock, fields)
     return lock
 
 
@@ -52,23 +61,35 @@ def live_lock_holder(archive: Path) -> dict[str, Any] | None:
     """The run holding ARCHIVE/lock if its process is alive; None when unlocked or the lock is stale."""
     holder = _holder(archive / "lock")
     pid = _pid(holder or {})
-    return holder if pid and _alive(pid) else None
+    return holder if pid and _live(holder or {}) else None
 
 
-def release_lock(archive: Path) -> None:
-    """Remove ARCHIVE/lock if this process holds it."""
-    lock = archive / "lock"
+def live_worker_locks(archive: Path) -> list[dict[str, Any]]:
+    """The live cluster workers' locks (ARCHIVE/lock.WORKER) of the archive."""
+    live = []
+    for path in sorted(archive.glob("lock.*")):
+        if path.name.endswith((".guard", ".tmp")):
+            continue
+        holder = _holder(path)
+        if holder and _pid(holder) and _live(holder):
+            live.append(holder)
+    return live
+
+
+def release_lock(archive: Path, name: str = "lock") -> None:
+    """Remove ARCHIVE/NAME if this process holds it."""
+    lock = archive / name
     if _holder(lock) is None:
         return
-    with _guard(archive):
+    with _guard(archive, name):
         if _pid(_holder(lock) or {}) == os.getpid():
             lock.unlink(missing_ok=True)
 
 
 @contextmanager
-def _guard(archive: Path) -> Iterator[None]:
-    """Hold the exclusive flock on ARCHIVE/lock.guard: one process at a time reads and changes the lock."""
-    fd = os.open(archive / "lock.guard", os.O_CREAT | os.O_RDWR, 0o644)
+def _guard(archive: Path, name: str = "lock") -> Iterator[None]:
+    """Hold the exclusive flock on ARCHIVE/NAME.guard: one process at a time reads and changes the lock."""
+    fd = os.open(archive / f"{name}.guard", os.O_CREAT | os.O_RDWR, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -107,6 +128,14 @@ def _create(lock: Path, fields: dict[str, Any]) -> None:
             handle.write(json.dumps(fields))
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _live(holder: dict[str, Any]) -> bool:
+    """Whether the lock's process runs: its pid is alive here, or it runs on another host (unknowable)."""
+    host = holder.get("host")
+    if host and host != socket.gethostname():
+        return True
+    return _alive(_pid(holder))
 
 
 def _alive(pid: int) -> bool:

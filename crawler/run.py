@@ -5,6 +5,11 @@ captured; list pages always refetched), `harvest` (a province), `resume` (restar
 refetch lists, skip report and attachment URLs the interrupted harvest already captured — read from
 the WARCs themselves, which a SIGKILL leaves readable). The library never prints: what the user should
 read comes back in `CrawlOutcome.messages`.
+
+With `cluster` (a Redis URL) the process is one worker of a cluster run (`crawler.cluster`): it joins the
+active run or starts it, takes its own lock (ARCHIVE/lock.WORKER), crawls the sites it claims and writes
+its own run record (runs/RUN+WORKER.json); the worker that finds the run finished writes runs/RUN.json,
+naming every worker.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 from archive.atomic import write_atomic
 from archive.index.build import build_index
-from archive.lock import ArchiveLocked, acquire_lock, release_lock
+from archive.lock import ArchiveLocked, acquire_lock, live_worker_locks, release_lock
 from crawler.plan import RunPlan, make_plan, new_run_id
 from crawler.seeds import Seed
 
@@ -44,6 +49,9 @@ class CrawlRequest:
     resume: bool = False
     overrides: Mapping[str, str] = field(default_factory=dict)
     loglevel: str = "INFO"
+    cluster: str | None = None  # Redis URL of a cluster run
+    worker: str | None = None  # this worker's name in the cluster run (default host-pid)
+    run_name: str | None = None  # the cluster run to start or join (default: the active one, or a new id)
 
     @property
     def mode(self) -> str:
@@ -64,15 +72,15 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _write_run(archive: Path, record: Mapping[str, Any]) -> str:
-    """Write DIR/runs/ID.json atomically; '' or why it could not be written (a full disk)."""
+def _write_run(archive: Path, record: Mapping[str, Any], name: str = "") -> str:
+    """Write DIR/runs/NAME.json (NAME: the run id) atomically; '' or why it could not be written (a full disk)."""
     runs = archive / "runs"
+    path = runs / f"{name or record['id']}.json"
     try:
         runs.mkdir(parents=True, exist_ok=True)
-        write_atomic(runs / f"{record['id']}.json",
-                     json.dumps(record, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
+        write_atomic(path, json.dumps(record, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
     except OSError as exc:
-        logger.error("could not write the run record %s: %s", runs / f"{record['id']}.json", exc)
+        logger.error("could not write the run record %s: %s", path, exc)
         return f"nianbao crawl: could not write the run record in {runs} ({exc.strerror or exc})"
     return ""
 
@@ -81,8 +89,16 @@ def run_crawl(request: CrawlRequest) -> CrawlOutcome:
     """Crawl the request's seeds into its archive; see `CrawlOutcome` for the result."""
     archive = Path(request.archive)
     archive.mkdir(parents=True, exist_ok=True)
+    if request.cluster:
+        from crawler.cluster.worker import run_worker
+
+        return run_worker(request)
     run_id = new_run_id()
     try:
+        workers = live_worker_locks(archive)
+        if workers:
+            raise ArchiveLocked(f"{archive} is being written by cluster run {workers[0].get('run_id')} "
+                                f"({len(workers)} worker(s) here); join it with --cluster, or wait for it")
         acquire_lock(archive, run_id)
     except ArchiveLocked as exc:
         logger.error("%s", exc)
@@ -112,9 +128,10 @@ def run_crawl(request: CrawlRequest) -> CrawlOutcome:
         release_lock(archive)
 
 
-def _run_scrapy(request: CrawlRequest, plan: RunPlan,
-                messages: list[str]) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
-    """Run the reports spider under the plan; (spider, stats, items found)."""
+def _run_scrapy(request: CrawlRequest, plan: RunPlan, messages: list[str],
+                cluster: Any = None) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
+    """Run the reports spider under the plan (as a cluster worker when `cluster` is given: a
+    `crawler.cluster.claims.ClusterWorker`); (spider, stats, items found)."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
@@ -122,15 +139,23 @@ def _run_scrapy(request: CrawlRequest, plan: RunPlan,
     from crawler.spiders.reports import ReportsSpider
 
     settings = crawl_settings(request, messages)
+    spider_class: type[ReportsSpider] = ReportsSpider
+    kwargs: dict[str, Any] = {"seeds": request.seeds, "plan": plan}
+    if cluster is not None:
+        from crawler.cluster.spider import ClusterReportsSpider
+        from crawler.cluster.worker import cluster_settings
+
+        spider_class, kwargs["seeds"] = ClusterReportsSpider, []
+        kwargs.update(cluster=cluster, batch_size=cluster_settings(settings))
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(ReportsSpider)
+    crawler = process.create_crawler(spider_class)
     items: list[dict[str, Any]] = []
 
     def collect(item: Mapping[str, Any], **_: Any) -> None:
         items.append(dict(item))
 
     crawler.signals.connect(collect, signal=signals.item_scraped, weak=False)
-    process.crawl(crawler, seeds=request.seeds, plan=plan)
+    process.crawl(crawler, **kwargs)
     process.start()
     return crawler.spider, dict(crawler.stats.get_stats() if crawler.stats else {}), items
 
@@ -152,7 +177,7 @@ def summary_line(record: Mapping[str, Any], seed_errors: Mapping[str, str]) -> s
             f"{stats['pages_fetched']} pages; {answered} of {seeds} seeds answered"
             + (f", {blocked} blocked by anti-bot appliances" if blocked else ""))
     if failed > 0:
-        causes = [f"{seed} ({why})" for seed, why in list(seed_errors.items())[:5]]
+        causes = [f"{seed} ({why})" for seed, why in sorted(seed_errors.items())[:5]]
         if len(causes) < failed:
             causes.append(f"{failed - len(causes)} more without an answer before the crawl ended"
                           if not causes else f"and {failed - len(causes)} more")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from crawler.cli import main
 from tests.conftest import ROOT
 
-COMMANDS = ["crawl", "index", "search", "serve", "verify", "export", "pack", "demo"]
+COMMANDS = ["crawl", "index", "search", "serve", "verify", "export", "pack", "demo", "changes", "similar", "cluster"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -10,6 +10,8 @@ import click
 
 from crawler import __version__
 
+from .changes import changes
+from .cluster import cluster
 from .crawl import crawl
 from .demo import demo
 from .export import export
@@ -17,6 +19,7 @@ from .index import index
 from .pack import pack
 from .search import search
 from .serve import serve
+from .similar import similar
 from .verify import verify
 
 
@@ -33,5 +36,7 @@ def main() -> None:
     """
 
 
-for _command in (crawl, index, search, serve, verify, export, pack, demo):
+for _command in (crawl, cluster, index, search, serve, verify, export, pack, demo):
+    main.add_command(_command)
+for _command in (changes, similar):
     main.add_command(_command)
