@@ -199,3 +199,13 @@ def test_the_figures_export_carries_copying_versions_and_withdrawal(
     assert by_url[_county(manifest, 2021)["url"]]["same_as_previous_year"] >= 0.8
     assert by_url[_county(manifest, 2024)["url"]]["versions"] == 2
     assert by_url[_county(manifest, 2022)["url"]]["withdrawn_at"]
+
+
+def test_the_figures_export_says_when_each_report_was_due_and_whether_it_was_late(
+        nights: tuple[dict[str, Any], Path, list[set[str]]]) -> None:
+    manifest, archive, _ = nights
+    rows = [json.loads(line) for line in nianbao("export", "--archive", str(archive), "--figures", "--format",
+                                                 "jsonl").stdout.splitlines()]
+    late = next(row for row in rows if row["url"] == _county(manifest, 2020)["url"])
+    assert (late["published"], late["deadline"], late["timeliness"]) == ("2021-05-20", "2021-03-31", "late")
+    assert {row["timeliness"] for row in rows} >= {"on_time", "late"}

@@ -15,12 +15,14 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
 import sqlite_utils
 
 from archive.db import read_only
+from archive.serve.deadlines import deadline, is_government, seed_levels, status
 from extract.tables import APPLICANT_COLUMNS, RESULT_ROWS, REVIEW_COLUMNS, ReportParse, parse_report
 
 __all__ = ["FORM_SHEETS", "REPORT_COLUMNS", "WIDE_COLUMNS", "ensure_schema", "export_wide", "form_sheets",
@@ -92,7 +94,7 @@ def _low_confidence(parse: ReportParse) -> ReportParse:
 # primary_id: the copy of the same report whose tables parsed best (itself for that copy): an HTML page and
 # its PDF, or the agency's page and an aggregator's, are one report (archive/index/groups.py).
 REPORT_COLUMNS = ("document_id", "url", "agency", "province", "year", "format", "checks_failed", "primary_id",
-                  "same_as_previous_year", "versions", "withdrawn_at")
+                  "same_as_previous_year", "versions", "withdrawn_at", "published", "deadline", "timeliness")
 # The standard form's three tables as a researcher's workbook has them: sheet name (the form's heading),
 # then the columns after a report's identity.
 FORM_SHEETS = ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
@@ -128,6 +130,19 @@ def _history(conn: sqlite3.Connection, doc_id: int, url: str) -> dict[str, Any]:
             "withdrawn_at": one("select confirmed_at from withdrawn where url = ?", url)}
 
 
+def _timeliness(conn: sqlite3.Connection, doc_id: int, agency: str, year: int | None,
+                level: str) -> dict[str, Any]:
+    """Published date (the document's, else its page's), the deadline of 条例 art. 49, on time or late."""
+    row = conn.execute("select d.published, p.published from documents d left join documents p on p.id = d.parent_id "
+                       "where d.id = ?", (doc_id,)).fetchone()
+    published = (row[0] or row[1] or "") if row else ""
+    if not year:
+        return {"published": published, "deadline": None, "timeliness": None}
+    government = is_government(agency, level)
+    state = status(year, government, published, True, "", date.today())
+    return {"published": published, "deadline": deadline(year, government).isoformat(), "timeliness": state}
+
+
 def _primaries(conn: sqlite3.Connection) -> dict[int, int]:
     """document id → the primary copy of its report group ({} before groups were computed)."""
     if not conn.execute("select 1 from sqlite_master where name = 'report_groups'").fetchone():
@@ -144,11 +159,14 @@ def _figures(conn: sqlite3.Connection, doc_id: int) -> list[tuple[str, str, str,
 
 def wide_records(db_path: Path) -> Iterator[dict[str, Any]]:
     """One record per parsed report: REPORT_COLUMNS, then every WIDE_COLUMNS figure (None when not read)."""
+    levels = seed_levels(db_path.parent)
     with read_only(db_path) as conn:
         for doc_id, primary_id, url, agency, province, year, fmt, failed in _reports(conn):
+            on_time = _timeliness(conn, doc_id, agency or "", year, levels.get((province or "", agency or ""), ""))
             values = {f"{s}|{r}|{c}" if s == "三" else f"{s}|{r} {c}": v for s, r, c, v in _figures(conn, doc_id)}
             yield {"document_id": doc_id, "url": url, "agency": agency, "province": province, "year": year,
                    "format": fmt, "checks_failed": failed, "primary_id": primary_id, **_history(conn, doc_id, url),
+                   **on_time,
                    **{column: _number(values.get(column)) for column in WIDE_COLUMNS}}
 
 
