@@ -94,3 +94,24 @@ def _cell_value(value: Any) -> Any:
     if isinstance(value, str):
         return _ILLEGAL.sub("", value)[:_EXCEL_CELL_CHARS]
     return value
+
+
+TIMELINESS_COLUMNS = ("province", "agency", "year", "government", "deadline", "published", "published_source",
+                      "status", "days_late")
+
+
+def export_timeliness(db: Path, out: TextIO, fmt: str = "csv") -> int:
+    """Each agency's reports by year against 条例 art. 49 — on time, late, undated, and missing after the
+    deadline — as `csv` or `jsonl`; returns how many rows."""
+    from archive.index.timeliness import timeliness
+    from archive.serve.deadlines import seed_levels
+
+    with read_only(db) as conn:
+        rows = timeliness(conn, levels=seed_levels(db.parent))
+    if fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(TIMELINESS_COLUMNS)
+        writer.writerows([row[c] for c in TIMELINESS_COLUMNS] for row in rows)
+    else:
+        out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return len(rows)

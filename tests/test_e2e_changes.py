@@ -4,6 +4,8 @@ report, a late and a missing one — each answer read from the index the crawls 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import sqlite3
@@ -209,3 +211,12 @@ def test_the_figures_export_says_when_each_report_was_due_and_whether_it_was_lat
     late = next(row for row in rows if row["url"] == _county(manifest, 2020)["url"])
     assert (late["published"], late["deadline"], late["timeliness"]) == ("2021-05-20", "2021-03-31", "late")
     assert {row["timeliness"] for row in rows} >= {"on_time", "late"}
+
+
+def test_the_timeliness_export_lists_late_and_missing_reports(
+        nights: tuple[dict[str, Any], Path, list[set[str]]]) -> None:
+    _manifest, archive, _ = nights
+    rows = list(csv.DictReader(io.StringIO(nianbao("export", "--archive", str(archive), "--timeliness").stdout)))
+    county = {int(row["year"]): row for row in rows if row["agency"] == "新昌县人民政府"}
+    assert county[2020]["status"] == "late" and county[2020]["published_source"] == "page"
+    assert county[2025]["status"] == "missing" and county[2025]["deadline"] == "2026-03-31"

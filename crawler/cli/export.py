@@ -8,7 +8,7 @@ from typing import TextIO
 
 import click
 
-from archive.export import export_documents, export_workbook
+from archive.export import export_documents, export_timeliness, export_workbook
 
 from .common import archive_option, require_index
 
@@ -32,10 +32,12 @@ def _format(fmt: str | None, figures: bool, excel: bool, output: Path | None) ->
 @click.option("--text", "with_text", is_flag=True, help="Include the extracted text.")
 @click.option("--figures", is_flag=True,
               help="The reports' standard statistics instead: one wide row per report (xlsx: the form's tables).")
+@click.option("--timeliness", is_flag=True,
+              help="Each agency's reports by year against 条例 art. 49: on time, late, undated, missing.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file (default: standard output).")
 def export(archive: Path, fmt: str | None, excel: bool, reports_only: bool, with_text: bool, figures: bool,
-           output: Path | None) -> None:
+           timeliness: bool, output: Path | None) -> None:
     """Export documents or the reports' figures as JSONL, CSV or an Excel workbook.
 
     The workbook (--format xlsx) lists the documents (with --figures: the reports) on its first sheet and
@@ -48,9 +50,12 @@ def export(archive: Path, fmt: str | None, excel: bool, reports_only: bool, with
         nianbao export --archive ./archive --reports-only --format xlsx -o reports.xlsx
         nianbao export --archive ./archive --figures -o figures.csv
         nianbao export --archive ./archive --figures --format jsonl -o figures.jsonl
+        nianbao export --archive ./archive --timeliness -o late-and-missing.csv
     """
     db = require_index(archive)
-    fmt = _format(fmt, figures, excel, output)
+    fmt = _format(fmt, figures or timeliness, excel, output)
+    if timeliness and fmt == "xlsx":
+        raise click.UsageError("--timeliness writes csv or jsonl")
     if fmt == "xlsx" and output is not None:
         count = export_workbook(db, output, figures=figures, reports_only=reports_only, with_text=with_text)
         click.echo(f"{count} {'reports' if figures else 'documents'} exported to {output}", err=True)
@@ -60,12 +65,13 @@ def export(archive: Path, fmt: str | None, excel: bool, reports_only: bool, with
     try:
         if excel and not output:
             handle.write("\ufeff")
-        count = _write(db, handle, fmt, figures, reports_only, with_text)
+        count = export_timeliness(db, handle, fmt) if timeliness else \
+            _write(db, handle, fmt, figures or timeliness, reports_only, with_text)
     finally:
         if output:
             handle.close()
-    if figures:
-        click.echo(f"{count} reports exported", err=True)
+    if figures or timeliness:
+        click.echo(f"{count} {'agency-years' if timeliness else 'reports'} exported", err=True)
 
 
 def _write(db: Path, out: TextIO, fmt: str, figures: bool, reports_only: bool, with_text: bool) -> int:
