@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +27,27 @@ def require_program(name: str, hint: str = "") -> str:
     if IN_CI:
         pytest.fail(message + " (CI must install it: see Makefile `sysdeps`/`tools`)")
     pytest.skip(message)
+
+
+@contextlib.contextmanager
+def headless_chromium(height: int = 1000) -> Iterator[Any]:
+    """Debian's Chromium driven by selenium, headless, with the network chatter this machine refuses off."""
+    chromium = require_program("chromium", "apt-get install chromium chromium-driver fonts-wqy-zenhei")
+    driver_path = require_program("chromedriver", "apt-get install chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     f"--window-size=1280,{height}", "--lang=zh-CN"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 def seed_text(number: int) -> str:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from archive.db import connect
-from tests.conftest import ROOT, require_program
+from tests.conftest import ROOT, headless_chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -51,21 +51,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    chromium = require_program("chromium", "apt-get install chromium chromium-driver")
-    driver_path = require_program("chromedriver", "apt-get install chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,1600", "--lang=zh-CN"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
+    with headless_chromium(height=1600) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_search_report_page_raw_capture_and_no_archived_script(served: tuple[str, Path], browser: object) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from archive.db import connect
-from tests.conftest import ROOT, require_program
+from tests.conftest import ROOT, headless_chromium
 from tests.serve.conftest import Served
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -26,22 +26,8 @@ SCREENSHOTS = ROOT / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    chromium = require_program("chromium", "apt-get install chromium chromium-driver fonts-wqy-zenhei")
-    driver_path = require_program("chromedriver", "apt-get install chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1280,1000", "--lang=zh-CN"):
-        options.add_argument(argument)
-    browser = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
+    with headless_chromium(height=1000) as browser:
         yield browser
-    finally:
-        browser.quit()
 
 
 def _text(driver: Any) -> str:
