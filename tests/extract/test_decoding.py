@@ -42,6 +42,32 @@ def test_claims_the_cascade_rests_on() -> None:
     big5.decode("gb18030")  # a Big5 page decodes as GB18030 without error: success proves nothing
 
 
+def test_gbk_reads_every_byte_pair_as_gb18030_does() -> None:
+    # The decoder tries Python's faster GBK codec first and calls the text GB18030's: that holds only if
+    # GBK, wherever it succeeds, yields GB18030's characters.
+    for lead in range(0x81, 0xFF):
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+            pair = bytes((lead, trail))
+            try:
+                gbk = pair.decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            assert gbk == pair.decode("gb18030"), pair.hex()
+
+
+@pytest.mark.parametrize("where", ["start", "end"])
+def test_gb18030_four_byte_characters_are_kept(where: str) -> None:
+    # Characters Python's GBK lacks (an Extension B name character: four bytes in GB18030; 㑇 FE56, € A2E3):
+    # at the end of a long page the GBK attempt fails late, and the page must still decode whole.
+    rare = "𠮷㑇€"
+    body = f"{rare}{simplified()}" if where == "start" else f"{simplified()}{rare}"
+    html = page(body, "gb18030")
+    decoded = decode_html(html.encode("gb18030"))
+    assert (decoded.text, decoded.codec, decoded.source, decoded.replacements) == (html, "gb18030", "meta", 0)
+    undeclared = decode_html(page(body, None).encode("gb18030"))
+    assert (undeclared.text, undeclared.codec) == (page(body, None), "gb18030")
+
+
 @pytest.mark.parametrize(
     ("encoding", "meta", "header", "codec", "source"),
     [
