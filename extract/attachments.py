@@ -20,7 +20,7 @@ from typing import Any
 from .html_text import Table, clean_lines
 from .ocr import ocr_text
 from .ofd import OfdError, extract_ofd
-from .pdf_layout import Char, group_words, layout_tables
+from .pdf_layout import Char, PageTables, group_words, join_pages, page_tables
 from .table_grid import Span, SpannedTable
 
 __all__ = ["ATTACHMENT_EXTENSIONS", "KIND_BY_EXTENSION", "extract_attachment", "kind_of"]
@@ -121,13 +121,13 @@ def _pdf(body: bytes) -> Result:
     except Exception as exc:  # pdfium raises its own PdfiumError and others on garbage
         return "", (), f"broken-pdf: {exc}"
     pages: list[str] = []
-    tables: list[Table] = []
+    tables: list[PageTables] = []
     try:
         for index in range(min(len(pdf), MAX_PAGES)):
             page = pdf[index]
             textpage = page.get_textpage()
             pages.append(textpage.get_text_range())
-            tables += layout_tables(group_words(_page_chars(textpage)), _path_bounds(page))
+            tables.append(page_tables(group_words(_page_chars(textpage)), _path_bounds(page)))
             textpage.close()
             page.close()
     except Exception as exc:
@@ -137,7 +137,7 @@ def _pdf(body: bytes) -> Result:
     text = clean_lines("\n".join(pages))
     if len(text.strip()) < 20 and pages:
         return text, (), SCANNED
-    return text, tuple(tables), ""
+    return text, join_pages(tables), ""
 
 
 def _zip_ok(body: bytes) -> str:

@@ -18,7 +18,7 @@ from .options import ExtractOptions
 
 __all__ = ["EXTRACTOR_VERSION", "Document", "document", "report_evidence"]
 
-EXTRACTOR_VERSION = 4  # bump whenever the output for the same bytes changes
+EXTRACTOR_VERSION = 5  # bump whenever the output for the same bytes changes
 
 _SECTIONS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议、行政诉讼",
              "存在的主要问题及改进情况", "其他需要报告的事项")

@@ -9,7 +9,7 @@ at `dpi`; they are turned into points so the layout's thresholds mean the same.
 
 from __future__ import annotations
 
-from .pdf_layout import Box, Char, group_words, layout_tables, lines_text
+from .pdf_layout import Box, Char, PageTables, group_words, join_pages, lines_text, page_tables
 
 __all__ = ["MIN_CONFIDENCE", "ocr_text"]
 
@@ -64,12 +64,12 @@ def ocr_text(tsv: str, dpi: float = 300.0) -> tuple[str, tuple[Table, ...]]:
         elif pages and line.strip():
             pages[-1].append(line.split("\t"))
     texts: list[str] = []
-    tables: list[Table] = []
+    tables: list[PageTables] = []
     for rows in pages:
         words = group_words(_join_runs(_page_chars(rows, dpi)))
         texts.append(lines_text(words))
-        tables += layout_tables(words, _page_rules(rows, dpi))
-    return "\n".join(texts), tuple(tables)
+        tables.append(page_tables(words, _page_rules(rows, dpi)))
+    return "\n".join(texts), join_pages(tables)
 
 
 def _join_runs(chars: list[Char]) -> list[Char]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from .pdf_layout import Box, Char, group_words, layout_tables, lines_text
+from .pdf_layout import Box, Char, PageTables, group_words, join_pages, lines_text, page_tables
 
 __all__ = ["OfdError", "extract_ofd", "ofd_pages"]
 
@@ -117,7 +117,7 @@ def _path_boxes(obj: etree._Element) -> list[Box]:
     return boxes or [(left * MM, -(top + height) * MM, (left + width) * MM, -top * MM)]
 
 
-def _page(content: etree._Element) -> tuple[str, list[Table]]:
+def _page(content: etree._Element) -> tuple[str, PageTables]:
     chars: list[Char] = []
     boxes: list[Box] = []
     for obj in content.iter():
@@ -127,16 +127,16 @@ def _page(content: etree._Element) -> tuple[str, list[Table]]:
         elif name == "PathObject":
             boxes += _path_boxes(obj)
     words = group_words(chars)
-    return lines_text(words), layout_tables(words, boxes)
+    return lines_text(words), page_tables(words, boxes)
 
 
 def extract_ofd(body: bytes) -> tuple[str, tuple[Table, ...]]:
     """(text, tables) of an OFD file; raises OfdError (or zipfile.BadZipFile) when it cannot be read."""
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         texts: list[str] = []
-        tables: list[Table] = []
+        pages: list[PageTables] = []
         for content in ofd_pages(archive):
-            text, page_tables = _page(content)
+            text, tables = _page(content)
             texts.append(text)
-            tables += page_tables
-    return "\n".join(texts), tuple(tables)
+            pages.append(tables)
+    return "\n".join(texts), join_pages(pages)

@@ -19,7 +19,8 @@ from statistics import median
 
 from .table_grid import parse_cell
 
-__all__ = ["Box", "Char", "Word", "frames", "group_words", "layout_tables", "lines_text"]
+__all__ = ["Box", "Char", "PageTables", "Word", "frames", "group_words", "join_pages", "layout_tables",
+           "lines_text", "page_tables"]
 
 Table = tuple[tuple[str, ...], ...]
 _HEADING = re.compile(r"^[一二三四五六七八九十]+[、.．]")
@@ -150,7 +151,8 @@ def frames(boxes: Sequence[Box], slack: float = 2.0) -> list[Box]:
             merged.remove(m)
             left, bottom, right, top = min(left, m[0]), min(bottom, m[1]), max(right, m[2]), max(top, m[3])
         merged.append([left, bottom, right, top])
-    return [(m[0], m[1], m[2], m[3]) for m in merged if m[2] - m[0] > 40 and m[3] - m[1] > 20]
+    # One ruled row (10 pt and more) is a table: the last row of one broken across pages stands alone.
+    return [(m[0], m[1], m[2], m[3]) for m in merged if m[2] - m[0] > 40 and m[3] - m[1] >= 10]
 
 
 def _figure_columns(lines: Sequence[Sequence[Word]]) -> list[float]:
@@ -267,17 +269,18 @@ def _rules(boxes: Sequence[Box], frame: Box) -> tuple[list[float], list[float]]:
 
 def _ruled_table(words: Sequence[Word], xs: Sequence[float], ys: Sequence[float]) -> Table | None:
     """A ruled table cell by cell: each word in the cell its centre falls in, a cell's lines joined top to
-    bottom (a wrapped label is one label again); label columns are those left of every figure."""
+    bottom (a wrapped label is one label again); label columns are those left of every figure. A table of
+    headers only (no figure: the top of a table broken across pages) comes with every column as a cell."""
     cells: dict[tuple[int, int], list[Word]] = {}
     for word in words:
         column = bisect(xs, word.center) - 1
         band = len(ys) - bisect(ys, _middle(word))
         if 0 <= column < len(xs) - 1 and 0 < band < len(ys):
             cells.setdefault((band, column), []).append(word)
-    figures = [column for (_band, column), found in cells.items() if any(w.is_figure for w in found)]
-    if not figures:
+    if not cells:
         return None
-    first = min(figures)
+    figures = [column for (_band, column), found in cells.items() if any(w.is_figure for w in found)]
+    first = min(figures, default=0)
     rows = []
     for band in sorted({band for band, _column in cells}):
         label = _label([w for c in range(first) for w in cells.get((band, c), [])])
@@ -289,23 +292,158 @@ def _cell_text(words: Sequence[Word]) -> str:
     return "".join(" ".join(w.text for w in line) for line in _lines(words))
 
 
+@dataclass(frozen=True)
+class RuledPiece:
+    """A ruled table as drawn on one page: its words and rules (ys ascending), to be read again together
+    with its continuation on the next page."""
+
+    words: tuple[Word, ...]
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+    def continues_in(self, below: RuledPiece) -> bool:
+        """Whether `below` (the first table of the next page) can be this table's rest: the same outer
+        left and right rules."""
+        return abs(self.xs[0] - below.xs[0]) <= 2.0 and abs(self.xs[-1] - below.xs[-1]) <= 2.0
+
+    def joined(self, below: RuledPiece) -> RuledPiece:
+        """This piece with `below` drawn under it, as if the page had not ended."""
+        shift = self.ys[0] - below.ys[-1]
+        moved = tuple(Word(w.text, w.x0, w.x1, w.y + shift, w.size) for w in below.words)
+        return RuledPiece(self.words + moved, tuple(_positions([*self.xs, *below.xs])),
+                          tuple(_positions([*self.ys, *(y + shift for y in below.ys)])))
+
+    def table(self) -> Table | None:
+        """The piece read cell by cell."""
+        return _ruled_table(self.words, self.xs, self.ys)
+
+
+@dataclass(frozen=True)
+class PageTables:
+    """The tables of one page, top first, and whether the page's text begins with the first and ends with
+    the last (nothing around them but a page number or a short running header): where a table broken
+    across pages continues. `first` and `last` are those tables' ruled pieces (None when drawn without
+    rules); `header_only`: the last table holds no figure (the headers of a table whose rows begin on the
+    next page), kept only to be joined to them."""
+
+    tables: tuple[Table, ...] = ()
+    opens: bool = False
+    closes: bool = False
+    header_only: bool = False
+    first: RuledPiece | None = None
+    last: RuledPiece | None = None
+
+
+# Page numbers as Word prints them ("- 2 -", "第 2 页 共 5 页", "2/5") and 续表: never a table's row. A bare
+# "2" is no row either (one figure alone) and counts as marginal by its length.
+_PAGE_MARK = re.compile(r"^[-—–－]+\s*\d+\s*[-—–－]+$|^第\s*\d+\s*页|^\d+\s*/\s*\d+$|^[（(]?续表?[)）]?$")
+_MARGIN_CHARS = 12  # a line this short that is no heading may be a running header between table parts
+_Found = tuple[float, float, Table, RuledPiece | None]  # top, bottom, table, its ruled piece
+
+
+def _marginal(line: Sequence[Word]) -> bool:
+    """A page number, 续表, or a short running header line: what may stand between two parts of a table."""
+    text = "".join(word.text for word in line)
+    return bool(_PAGE_MARK.match(text)) or (len(text) <= _MARGIN_CHARS and not _HEADING.match(text)
+                                              and not any(word.is_figure for word in line))
+
+
+def _ruled(words: Sequence[Word], boxes: Sequence[Box]) -> tuple[list[_Found], list[_Found], set[int]]:
+    """Ruled tables holding figures, figure-less ones (headers, or boxed text), and the words inside the
+    former."""
+    found: list[_Found] = []
+    headers: list[_Found] = []
+    framed: set[int] = set()
+    for frame in frames(boxes) if len(boxes) <= MAX_PATHS else []:
+        inside = [index for index, word in enumerate(words) if _inside(word, frame)]
+        xs, ys = _rules(boxes, frame)
+        if len(xs) < 3 or len(ys) < 2:
+            continue
+        piece = RuledPiece(tuple(words[i] for i in inside), tuple(xs), tuple(ys))
+        table = piece.table()
+        if table is not None and any(words[i].is_figure for i in inside):
+            framed.update(inside)
+            found.append((frame[3], frame[1], table, piece))
+        elif table is not None:
+            headers.append((frame[3], frame[1], table, piece))
+    return found, headers, framed
+
+
+def _page_tables(words: Sequence[Word], boxes: Sequence[Box]) -> PageTables:
+    found, headers, framed = _ruled(words, boxes)
+    lines = [line for line in _lines([word for index, word in enumerate(words) if index not in framed])
+             if not _PAGE_MARK.match("".join(word.text for word in line))]  # "- 2 -" is no table row
+    in_regions: set[int] = set()
+    for first, last in _regions(lines):
+        if _aligned(lines[first:last + 1]):
+            in_regions.update(range(first, last + 1))
+            top = lines[first][0].y + lines[first][0].size
+            found.append((top, lines[last][0].y, _table(lines[first:last + 1]), None))
+    found.sort(key=lambda item: -item[0])
+    rest = [line for index, line in enumerate(lines) if index not in in_regions]
+    tail = min(headers, key=lambda item: item[1], default=None)
+    if tail is not None and ((found and tail[1] >= found[-1][1]) or
+                             not all(_marginal(line) for line in rest if line[0].y < tail[1])):
+        tail = None  # boxed text, not the top of a table whose rows go on over the page
+    placed = [*found, tail] if tail is not None else found
+    if not placed:
+        return PageTables()
+    outside = [line for line in rest if tail is None or not tail[1] <= line[0].y <= tail[0]]
+    return PageTables(tuple(item[2] for item in placed),
+                      opens=all(_marginal(line) for line in outside if line[0].y > placed[0][0]),
+                      closes=all(_marginal(line) for line in outside if line[0].y < placed[-1][1]),
+                      header_only=tail is not None, first=placed[0][3], last=placed[-1][3])
+
+
 def layout_tables(words: Sequence[Word], boxes: Sequence[Box] = ()) -> list[Table]:
     """The tables of one page, top first: label column, then one cell per column, blanks as ''.
 
     Ruled tables (`boxes`: the bounds of the page's drawn paths) are read cell by cell between their
     rules; tables drawn without rules are runs of lines holding figures, with columns where the figures
     and headers line up."""
-    found: list[tuple[float, Table]] = []
-    framed: set[int] = set()
-    for frame in frames(boxes) if len(boxes) <= MAX_PATHS else []:
-        inside = [index for index, word in enumerate(words) if _inside(word, frame)]
-        xs, ys = _rules(boxes, frame)
-        table = _ruled_table([words[i] for i in inside], xs, ys) if len(xs) >= 3 and len(ys) >= 2 else None
-        if table is not None:
-            framed.update(inside)
-            found.append((frame[3], table))
-    lines = _lines([word for index, word in enumerate(words) if index not in framed])
-    for first, last in _regions(lines):
-        if _aligned(lines[first:last + 1]):
-            found.append((lines[first][0].y, _table(lines[first:last + 1])))
-    return [table for _top, table in sorted(found, key=lambda item: -item[0])]
+    return list(join_pages([_page_tables(words, boxes)]))
+
+
+def page_tables(words: Sequence[Word], boxes: Sequence[Box] = ()) -> PageTables:
+    """The tables of one page with what `join_pages` needs to rejoin a table broken across pages."""
+    return _page_tables(words, boxes)
+
+
+def _joined(above: Table, below: Table) -> Table | None:
+    """A table drawn without rules from its part at a page's end and its part at the next page's start,
+    or None when their columns differ."""
+    return above + below if len(above[0]) == len(below[0]) else None
+
+
+def join_pages(pages: Sequence[PageTables]) -> tuple[Table, ...]:
+    """Every page's tables in order, a table that ends one page joined with the one that opens the next
+    (Word breaks a long table at the page end without repeating its header): ruled parts with the same
+    outer rules are read again as one table; parts without rules join when their columns agree."""
+    out: list[Table] = []
+    headers: set[int] = set()  # positions in `out` of figure-less tops no rows were joined to
+    carry: RuledPiece | None = None  # the ruled piece out[-1] was read from
+    open_end = False  # out[-1] is the last thing on its page
+    for page in pages:
+        tables, piece = list(page.tables), page.last
+        if open_end and page.opens and tables:
+            joined, whole = _continue(out[-1], carry, page)
+            if joined is not None:
+                out[-1] = joined
+                headers.discard(len(out) - 1)
+                tables.pop(0)
+                piece = whole if not tables else piece
+        out += tables
+        if page.header_only and tables:
+            headers.add(len(out) - 1)
+        open_end, carry = page.closes and bool(page.tables), piece
+    return tuple(table for index, table in enumerate(out) if index not in headers)
+
+
+def _continue(above: Table, carry: RuledPiece | None, page: PageTables) -> tuple[Table | None, RuledPiece | None]:
+    """`above` joined with the page's first table, and the joined ruled piece (None when not ruled)."""
+    if carry is not None and page.first is not None and carry.continues_in(page.first):
+        whole = carry.joined(page.first)
+        return whole.table(), whole
+    if carry is None and page.first is None:
+        return _joined(above, page.tables[0]), None
+    return None, None

@@ -13,7 +13,8 @@ from crawler.demo.reports import APPLICANT_COLUMNS, as_html, as_lines, make_repo
 from extract.document import document
 from extract.tables import OTHER_SINGLE_ROW, RESULT_ROWS, REVIEW_COLUMNS, ReportParse, parse_report
 from tests.conftest import FIXTURES, seed_text
-from tests.fixtures.reports.cases import all_reports
+from tests.fixtures.reports.cases import all_reports, report_2021
+from tests.fixtures.reports.make import make_pdf as draw_report
 from tests.fixtures.reports.spec import Report
 
 REPORTS_DIR = FIXTURES / "reports"
@@ -216,3 +217,26 @@ def test_pre_2019_statistics_table_and_its_broken_sum() -> None:
     failed = [check for check in parse.checks if not check.ok]
     assert [(c.name, c.detail) for c in failed] == [("受理依申请公开信息总数: 其中各项之和 = 总数",
                                                      "本年度: 2+7+1 ≠ 9")]
+
+
+def _broken_at(filler_lines: int) -> tuple[Report, bytes]:
+    """The 2021 fixture report laid out as Word breaks tables at page ends (header not repeated, page
+    numbers in the footer), pushed down by `filler_lines` one-line paragraphs so that the page end falls
+    on another row."""
+    filler = tuple(f"第{k}项工作已按期完成。" for k in range(filler_lines))
+    report = report_2021("broken", overview=filler)
+    return report, draw_report(report, "middle", split=True)
+
+
+# One page's worth of shifts (57 lines) moves the page end across every row of 二, 三 and 四: the 四
+# header alone at a page's foot, its figures on the next; 三's last row alone; 二 broken between its
+# parts with different columns.
+@pytest.mark.parametrize("filler_lines", range(40, 58))
+def test_a_table_broken_across_pages_at_any_row_keeps_every_figure(filler_lines: int) -> None:
+    report, body = _broken_at(filler_lines)
+    doc = document(body, {}, "http://127.0.0.2/broken.pdf")
+    parse = parse_report(doc.text, doc.tables, doc.year)
+    got = {(f.section, f.row_label, f.col_label): f.value for f in parse.figures}
+    assert {key: value for key, value in report.expected.items() if got.get(key) != value} == {}
+    assert set(got) == set(report.expected)
+    assert parse.checks and all(check.ran and check.ok for check in parse.checks), parse.checks
