@@ -219,13 +219,22 @@ def test_pre_2019_statistics_table_and_its_broken_sum() -> None:
                                                      "本年度: 2+7+1 ≠ 9")]
 
 
-def _broken_at(filler_lines: int) -> tuple[Report, bytes]:
+def _broken_at(filler_lines: int, split: str = "rows") -> tuple[Report, bytes]:
     """The 2021 fixture report laid out as Word breaks tables at page ends (header not repeated, page
     numbers in the footer), pushed down by `filler_lines` one-line paragraphs so that the page end falls
-    on another row."""
+    on another row; `split="lines"` also breaks a row of several lines inside it."""
     filler = tuple(f"第{k}项工作已按期完成。" for k in range(filler_lines))
     report = report_2021("broken", overview=filler)
-    return report, draw_report(report, "middle", split=True)
+    return report, draw_report(report, "middle", split=split)
+
+
+def _assert_every_figure(report: Report, body: bytes) -> None:
+    doc = document(body, {}, "http://127.0.0.2/broken.pdf")
+    parse = parse_report(doc.text, doc.tables, doc.year)
+    got = {(f.section, f.row_label, f.col_label): f.value for f in parse.figures}
+    assert {key: value for key, value in report.expected.items() if got.get(key) != value} == {}
+    assert set(got) == set(report.expected)
+    assert parse.checks and all(check.ran and check.ok for check in parse.checks), parse.checks
 
 
 # One page's worth of shifts (57 lines) moves the page end across every row of 二, 三 and 四: the 四
@@ -233,10 +242,19 @@ def _broken_at(filler_lines: int) -> tuple[Report, bytes]:
 # parts with different columns.
 @pytest.mark.parametrize("filler_lines", range(40, 58))
 def test_a_table_broken_across_pages_at_any_row_keeps_every_figure(filler_lines: int) -> None:
-    report, body = _broken_at(filler_lines)
-    doc = document(body, {}, "http://127.0.0.2/broken.pdf")
-    parse = parse_report(doc.text, doc.tables, doc.year)
-    got = {(f.section, f.row_label, f.col_label): f.value for f in parse.figures}
-    assert {key: value for key, value in report.expected.items() if got.get(key) != value} == {}
-    assert set(got) == set(report.expected)
-    assert parse.checks and all(check.ran and check.ok for check in parse.checks), parse.checks
+    _assert_every_figure(*_broken_at(filler_lines))
+
+
+# Where this layout's page end falls inside a row of several lines: a wrapped label of 三 (its first line
+# and the figures above, the rest of the label below) and 四's two-line column headers.
+@pytest.mark.parametrize("filler_lines", [1, 4, 6, 27, 49])
+def test_a_row_broken_across_pages_keeps_its_label_and_figures(filler_lines: int,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.fixtures.reports.make as maker
+
+    broken: list[int] = []
+    real = maker._break_row
+    monkeypatch.setattr(maker, "_break_row", lambda grid, row, lines: broken.append(row) or real(grid, row, lines))
+    report, body = _broken_at(filler_lines, split="lines")
+    assert broken, "the layout no longer breaks a row here: choose the shifts again"
+    _assert_every_figure(report, body)
