@@ -1,8 +1,9 @@
 """`RunPlan`: what one crawl run knows before its first request, in one object.
 
-`nianbao crawl` makes the plan (run id, mode, what the archive already holds) and hands it to the
-spider, which the capture middleware reads it from; a plain `scrapy crawl reports` gets a default
-plan from its settings. Nothing of a run travels through undeclared Scrapy settings.
+`nianbao crawl` and `scrapy crawl reports` (Scrapyd's jobs; `crawler/commands/crawl.py`) make the plan in
+`crawler.run.run_crawl` (run id, mode, what the archive already holds) and hand it to the spider, which
+the capture middleware reads it from; a crawler built without one (tests, benchmarks) gets a default plan
+from its settings. Nothing of a run travels through undeclared Scrapy settings.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class RunPlan:
 
 
 def default_plan(settings: BaseSettings) -> RunPlan:
-    """The plan of a run started without `nianbao crawl` (`scrapy crawl reports`): a full crawl named by
+    """The plan of a crawler started without `run_crawl` (tests, benchmarks): a full crawl named by
     NIANBAO_RUN_ID, or a new id."""
     run_id = setting(settings, "NIANBAO_RUN_ID")
     return RunPlan(run_id=run_id) if run_id else RunPlan()

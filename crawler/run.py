@@ -10,10 +10,16 @@ With `cluster` (a Redis URL) the process is one worker of a cluster run (`crawle
 active run or starts it, takes its own lock (ARCHIVE/lock.WORKER), crawls the sites it claims and writes
 its own run record (runs/RUN+WORKER.json); the worker that finds the run finished writes runs/RUN.json,
 naming every worker.
+
+`nianbao crawl` and `scrapy crawl reports` (what Scrapyd runs: `crawler/commands/crawl.py`) both come
+here. What the flags say can also be said with settings (`-s`, or Scrapyd's `setting=`): NIANBAO_MODE,
+NIANBAO_CLUSTER, NIANBAO_CLUSTER_WORKER and NIANBAO_RUN_ID (a single run's id, or the cluster run); a
+flag wins over its setting.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -29,12 +35,16 @@ from archive.index.build import build_index
 from archive.lock import ArchiveLocked, acquire_lock, live_worker_locks, release_lock
 from crawler.plan import RunPlan, make_plan, new_run_id
 from crawler.seeds import Seed
+from crawler.settings.validate import check_overrides
 
-__all__ = ["CrawlOutcome", "CrawlRequest", "new_run_id", "run_crawl"]
+__all__ = ["CrawlOutcome", "CrawlRequest", "checked_request", "new_run_id", "resolve_request", "run_crawl"]
 
 logger = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_LOCKED = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+_MODE_FLAGS: dict[str, dict[str, bool]] = {"full": {}, "incremental": {"incremental": True},
+                                           "resume": {"resume": True}}
+_REQUEST_SETTINGS = {"NIANBAO_MODE", "NIANBAO_CLUSTER", "NIANBAO_CLUSTER_WORKER"}  # become the request's fields
 
 
 @dataclass(frozen=True)
@@ -85,15 +95,60 @@ def _write_run(archive: Path, record: Mapping[str, Any], name: str = "") -> str:
     return ""
 
 
+def resolve_request(request: CrawlRequest) -> CrawlRequest:
+    """The request with what its settings ask for and its flags do not: NIANBAO_MODE, NIANBAO_CLUSTER,
+    NIANBAO_CLUSTER_WORKER, and NIANBAO_RUN_ID as the cluster run's name (a flag wins). The first three
+    leave the overrides: they are not Scrapy's business, and the Redis URL may hold a password."""
+    given = {name: value.strip() for name, value in request.overrides.items() if isinstance(value, str)}
+    changes: dict[str, Any] = {}
+    if not (request.incremental or request.resume):
+        changes.update(_MODE_FLAGS.get(given.get("NIANBAO_MODE", ""), {}))
+    for name, attribute in (("NIANBAO_CLUSTER", "cluster"), ("NIANBAO_CLUSTER_WORKER", "worker")):
+        if given.get(name) and getattr(request, attribute) is None:
+            changes[attribute] = given[name]
+    if (changes.get("cluster") or request.cluster) and given.get("NIANBAO_RUN_ID") and request.run_name is None:
+        changes["run_name"] = given["NIANBAO_RUN_ID"]
+    overrides = {name: value for name, value in request.overrides.items() if name not in _REQUEST_SETTINGS}
+    return dataclasses.replace(request, overrides=overrides, **changes)
+
+
+def checked_request(request: CrawlRequest) -> tuple[CrawlRequest, list[str]]:
+    """The resolved request, and what is wrong with its settings, one line each (as `nianbao crawl -s`
+    says it)."""
+    problems = check_overrides(dict(request.overrides))
+    if problems:
+        return request, problems
+    request = resolve_request(request)
+    if request.worker and not request.cluster:
+        problems.append("a worker name (--worker, NIANBAO_CLUSTER_WORKER) needs a cluster "
+                        "(--cluster or NIANBAO_CLUSTER=redis://HOST:PORT/DB)")
+    return request, problems
+
+
 def run_crawl(request: CrawlRequest) -> CrawlOutcome:
     """Crawl the request's seeds into its archive; see `CrawlOutcome` for the result."""
+    request, problems = checked_request(request)
+    if problems:
+        logger.error("invalid settings: %s", "; ".join(problems))
+        return CrawlOutcome(EXIT_USAGE, messages=[f"nianbao crawl: invalid -s: {'; '.join(problems)}"])
     archive = Path(request.archive)
     archive.mkdir(parents=True, exist_ok=True)
     if request.cluster:
         from crawler.cluster.worker import run_worker
 
         return run_worker(request)
-    run_id = new_run_id()
+    run_id = str(request.overrides.get("NIANBAO_RUN_ID", "")).strip() or new_run_id()
+    refused = _lock(archive, run_id)
+    if refused is not None:
+        return refused
+    try:
+        return _crawl_locked(request, archive, run_id)
+    finally:
+        release_lock(archive)
+
+
+def _lock(archive: Path, run_id: str) -> CrawlOutcome | None:
+    """Take DIR/lock for run `run_id`; None, or the outcome of a refusal (another crawl writes there)."""
     try:
         workers = live_worker_locks(archive)
         if workers:
@@ -103,29 +158,31 @@ def run_crawl(request: CrawlRequest) -> CrawlOutcome:
     except ArchiveLocked as exc:
         logger.error("%s", exc)
         return CrawlOutcome(EXIT_LOCKED, messages=[f"nianbao crawl: {exc}"])
+    return None
+
+
+def _crawl_locked(request: CrawlRequest, archive: Path, run_id: str) -> CrawlOutcome:
+    """The run itself, under the archive lock: run record, plan, Scrapy, figures, index update."""
     record: dict[str, Any] = {"id": run_id, "started": _now(), "finished": None, "mode": request.mode,
                               "seeds_file": str(request.seeds_path), "province": request.province or "",
                               "seeds": [seed.__dict__ for seed in request.seeds], "stats": {}}
     _write_run(archive, record)
-    try:
-        plan = make_plan(archive, request.mode, run_id)
-        if plan.resumes:
-            record["resumes"] = list(plan.resumes)
-        outcome = CrawlOutcome(EXIT_OK, record)
-        spider, stats, items = _run_scrapy(request, plan, outcome.messages)
-        record["stats"] = run_stats(request.seeds, spider, stats, items)
-        record["found"] = items
-        record["finished"] = _now()
-        outcome.messages += [m for m in (_write_run(archive, record), _stop_reason(record, archive),
-                                         _update_index(archive)) if m]
-        logger.debug("run %s finished: %s", run_id, json.dumps(record["stats"], ensure_ascii=False))
-        failed = len(request.seeds) - record["stats"]["seeds_answered"] - len(record["stats"]["blocked"])
-        outcome.messages.append(summary_line(record, getattr(spider, "seed_errors", {})))
-        outcome.code = EXIT_FAILED if (request.seeds and failed > len(request.seeds) / 2) or \
-            record["stats"]["archive_error"] else EXIT_OK
-        return outcome
-    finally:
-        release_lock(archive)
+    plan = make_plan(archive, request.mode, run_id)
+    if plan.resumes:
+        record["resumes"] = list(plan.resumes)
+    outcome = CrawlOutcome(EXIT_OK, record)
+    spider, stats, items = _run_scrapy(request, plan, outcome.messages)
+    record["stats"] = run_stats(request.seeds, spider, stats, items)
+    record["found"] = items
+    record["finished"] = _now()
+    outcome.messages += [m for m in (_write_run(archive, record), _stop_reason(record, archive),
+                                     _update_index(archive)) if m]
+    logger.debug("run %s finished: %s", run_id, json.dumps(record["stats"], ensure_ascii=False))
+    failed = len(request.seeds) - record["stats"]["seeds_answered"] - len(record["stats"]["blocked"])
+    outcome.messages.append(summary_line(record, getattr(spider, "seed_errors", {})))
+    outcome.code = EXIT_FAILED if (request.seeds and failed > len(request.seeds) / 2) or \
+        record["stats"]["archive_error"] else EXIT_OK
+    return outcome
 
 
 def _run_scrapy(request: CrawlRequest, plan: RunPlan, messages: list[str],

@@ -11,6 +11,8 @@ from .declared import defaults as _nianbao_defaults
 BOT_NAME = "nianbao"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl reports` (what Scrapyd runs) goes through run_crawl, as `nianbao crawl` does
+COMMANDS_MODULE = "crawler.commands"
 
 # --- Scrapy 2.19 as it is ---------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

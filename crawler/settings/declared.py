@@ -27,8 +27,10 @@ SETTINGS: list[Setting] = [
     Setting("NIANBAO_CONTACT_URL", "https://example.org/nianbao",
             "Contact URL put in the User-Agent and the warcinfo record."),
     Setting("NIANBAO_OPERATOR", "", "Operator named in the warcinfo record (person or organisation)."),
-    Setting("NIANBAO_RUN_ID", "", "Run id of a plain `scrapy crawl reports` (empty: a new one; `nianbao crawl` "
-            "names its runs itself)."),
+    Setting("NIANBAO_RUN_ID", "", "Run id (DIR/runs/ID.json); with NIANBAO_CLUSTER the cluster run to start or join "
+            "(`--run`). Empty: a new id, or the active cluster run. Letters, digits, `_.-`."),
+    Setting("NIANBAO_MODE", "full", "Crawl mode as a setting (`scrapy crawl reports`, Scrapyd): full, incremental "
+            "(`--incremental`) or resume (`--resume`); a flag of `nianbao crawl` wins."),
     # --- crawler ---
     Setting("NIANBAO_INDEX_INTERVAL", 60.0,
             "Seconds between index updates during a crawl (in a child process); 0: index only when the crawl ends."),
@@ -63,6 +65,10 @@ SETTINGS: list[Setting] = [
             "(~3x slower per record, files ~1% smaller)."),
     Setting("NIANBAO_WARC_FSYNC", False, "fsync after every record (flush always happens)."),
     # --- cluster (`nianbao crawl --cluster redis://…`) ---
+    Setting("NIANBAO_CLUSTER", "", "Redis URL of the cluster run to join as a worker (`--cluster`; "
+            "redis://[:PASSWORD@]HOST:6379/0); empty: a run of its own."),
+    Setting("NIANBAO_CLUSTER_WORKER", "", "This worker's name in the cluster run (`--worker`; empty: host-pid); "
+            "unique per worker."),
     Setting("NIANBAO_CLUSTER_LEASE", 60.0,
             "Seconds a worker's claim on a site lasts unless renewed (every third of it): a killed worker's "
             "sites return to the others after this."),
