@@ -205,6 +205,9 @@ def _run_scrapy(request: CrawlRequest, plan: RunPlan, messages: list[str],
         spider_class, kwargs["seeds"] = ClusterReportsSpider, []
         kwargs.update(cluster=cluster, batch_size=cluster_settings(settings))
     process = CrawlerProcess(settings)
+    # Scrapy leaves the root logger at NOTSET, so every page's "Crawled (200)" DEBUG record is built and then
+    # dropped by the handler; at the run's level it is never built.
+    logging.getLogger().setLevel(settings.get("LOG_LEVEL") or "INFO")
     crawler = process.create_crawler(spider_class)
     items: list[dict[str, Any]] = []
 

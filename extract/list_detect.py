@@ -78,6 +78,8 @@ _CHANNEL_CODE = re.compile(r"""channelCode\s*:\s*\[\s*['"]([\w-]+)['"]""")
 
 def _jpaas(html: str) -> ListExtent | None:
     """A JPaaS column: `articleList` rendered client-side, the column's own `articleCount`."""
+    if "articleList" not in html:  # the pattern starts with \b, which re cannot look for fast
+        return None
     match = _ARTICLE_LIST.search(html)
     code = _CHANNEL_CODE.search(html)
     if not match or not code:

@@ -25,7 +25,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 
 from archive.index.groups import report_unit
-from crawler.pages import agency_from_link, detect_block, links_in, page_title
+from crawler.pages import agency_from_link, detect_block, file_links, links_in, page_title
 from crawler.pagination import (
     PageRequest,
     cdata_links,
@@ -104,6 +104,7 @@ class ReportsSpider(scrapy.Spider):
         self._capped_seeds: set[str] = set()
         self._linked: set[str] = set()  # report, candidate and file URLs linked or answered in this run
         self._rechecked = False
+        self.debug = True  # from LOG_LEVEL in from_crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportsSpider:
@@ -115,8 +116,15 @@ class ReportsSpider(scrapy.Spider):
         spider.max_links = setting(settings, "NIANBAO_MAX_LINKS_PER_PAGE")
         spider.aggregator_hosts = [h.lower() for h in setting(settings, "NIANBAO_AGGREGATOR_HOSTS")]
         spider.recheck_days = setting(settings, "NIANBAO_RECHECK_DAYS")
+        spider.debug = settings.get("LOG_LEVEL") in ("DEBUG", logging.DEBUG)
         crawler.signals.connect(spider._recheck_unlinked, signal=signals.spider_idle)
         return spider
+
+    def _debug(self, message: str, *args: Any) -> None:
+        """Log at DEBUG, only when LOG_LEVEL is DEBUG: Scrapy leaves the root logger at NOTSET, so a
+        logger.debug that no handler will take still builds its record (one or more per page)."""
+        if self.debug:
+            logger.debug(message, *args)
 
     @property
     def plan(self) -> RunPlan:
@@ -234,8 +242,7 @@ class ReportsSpider(scrapy.Spider):
 
     def _report_files(self, response: Response, text: str) -> Iterator[scrapy.Request]:
         """From a report page only its files matter: navigation was scored on the way in."""
-        files = links_in(text, response.url, keep=lambda href: is_attachment_url(href.strip()))
-        yield from self._follow_links(response, files, "report")
+        yield from self._follow_links(response, file_links(text, response.url), "report")
 
     def _unchanged_page_files(self, response: Response, nav: Nav) -> Iterator[scrapy.Request]:
         """A report page that answered 304: its files are still asked (conditionally), from the links of
@@ -252,7 +259,7 @@ class ReportsSpider(scrapy.Spider):
         if nav.role == "candidate" and not self._candidate_is_report(response, text):
             return
         self.crawler.stats.inc_value("nianbao/unchanged_pages_read")
-        logger.debug("%s answered 304: following the files of its archived copy", response.url)
+        self._debug("%s answered 304: following the files of its archived copy", response.url)
         yield from self._report_files(response, text)
 
     def _candidate_is_report(self, response: Response, text: str) -> bool:
@@ -263,7 +270,7 @@ class ReportsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("nianbao/candidates/report")
             return True
         self.crawler.stats.inc_value("nianbao/candidates/not_report")
-        logger.debug("archived %s, not a report: page title %r", response.url, title[:60])
+        self._debug("archived %s, not a report: page title %r", response.url, title[:60])
         return False
 
     def _parse_navigation(self, response: Response, nav: Nav, text: str) -> Iterator[Any]:
@@ -313,7 +320,7 @@ class ReportsSpider(scrapy.Spider):
                       "hop_path": response.meta["nianbao"]["hop_path"] + "P", "role": "list", "list_root": root,
                       "reason": f"list pagination, page {page.page} of at most {self.max_list_pages}"}
         nav = dataclasses.replace(nav, role="list", page=page.page, jpaas=jpaas, list_root=root)
-        logger.debug("follow %s (list page %d): %s", page.url, page.page, provenance["reason"])
+        self._debug("follow %s (list page %d): %s", page.url, page.page, provenance["reason"])
         return scrapy.Request(page.url, method=page.method, body=page.body or None,
                               headers=dict(page.headers) or None, errback=self.failed, priority=_PRIORITY["list"],
                               meta={"nianbao": provenance, "nav": nav})
@@ -343,7 +350,7 @@ class ReportsSpider(scrapy.Spider):
             seen.add(url)
             decision = score_link(url, text, page_role)
             if decision.role == "drop":
-                logger.debug("drop %s %r: %s", url, text[:40], decision.reason)
+                self._debug("drop %s %r: %s", url, text[:40], decision.reason)
                 continue
             scope = self._scope(nav, provenance, url, text, decision, page_role)
             if scope is None:
@@ -400,15 +407,15 @@ class ReportsSpider(scrapy.Spider):
             return nav.allowed, provenance  # attachments are fetched wherever a report page links them
         if nav.aggregator and decision.role in ("list", "report") and page_role == "list":
             if not self.aggregator_may_lead_to(url):
-                logger.debug("drop %s %r: an aggregator leads only to NIANBAO_AGGREGATOR_HOSTS (%s)", url,
-                             text[:40], ", ".join(self.aggregator_hosts))
+                self._debug("drop %s %r: an aggregator leads only to NIANBAO_AGGREGATOR_HOSTS (%s)", url,
+                            text[:40], ", ".join(self.aggregator_hosts))
                 return None
             if decision.role == "list":  # the aggregator links another agency's report column
                 provenance = {**provenance, "agency": agency_from_link(text) or provenance["agency"]}
             return tuple(sorted({*nav.allowed, key})), provenance
         if decision.role in ("column", "list") and sibling_host(url, provenance["seed"]):
             return self._sibling_scope(nav, provenance, url, text, decision)
-        logger.debug("drop %s %r: another site (%s), not followed from this seed", url, text[:40], key)
+        self._debug("drop %s %r: another site (%s), not followed from this seed", url, text[:40], key)
         return None
 
     def _sibling_scope(self, nav: Nav, provenance: dict[str, str], url: str, text: str,
@@ -419,8 +426,8 @@ class ReportsSpider(scrapy.Spider):
         why, prefix = disclosure_target(url)
         host = urlsplit(url).hostname or ""
         if not why:
-            logger.debug("drop %s %r: sibling host %s, but not a disclosure page (another agency's site?)", url,
-                         text[:40], host)
+            self._debug("drop %s %r: sibling host %s, but not a disclosure page (another agency's site?)", url,
+                        text[:40], host)
             return None
         entry = host_key(url) + prefix
         note = (f"sibling host {host} of {own_domain(provenance['seed'])} through disclosure navigation "
@@ -451,7 +458,7 @@ class ReportsSpider(scrapy.Spider):
         if decision.role == "column":
             depth += 1
             if depth > self.max_nav_depth:
-                logger.debug("drop %s: navigation depth %d > %d", url, depth, self.max_nav_depth)
+                self._debug("drop %s: navigation depth %d > %d", url, depth, self.max_nav_depth)
                 return None
         elif decision.role == "list":
             is_pagination = decision.reason.startswith("pagination") and page_role == "list"
@@ -461,7 +468,7 @@ class ReportsSpider(scrapy.Spider):
             if not is_pagination:
                 depth += 1
                 if depth > self.max_nav_depth + 2:
-                    logger.debug("drop %s: navigation depth %d", url, depth)
+                    self._debug("drop %s: navigation depth %d", url, depth)
                     return None
             if not self._count_list_page(root, response.url, url):
                 return None
@@ -484,7 +491,7 @@ class ReportsSpider(scrapy.Spider):
             new_provenance["list_root"] = position[2] or url
         new_nav = dataclasses.replace(nav, role=role, allowed=allowed, depth=position[0], page=position[1],
                                       list_root=position[2])
-        logger.debug("follow %s as %s: %s", url, role, new_provenance["reason"])
+        self._debug("follow %s as %s: %s", url, role, new_provenance["reason"])
         return scrapy.Request(url, headers=headers or None, errback=self.failed, priority=_PRIORITY.get(role, 0),
                               meta={"nianbao": new_provenance, "nav": new_nav})
 
@@ -523,7 +530,7 @@ class ReportsSpider(scrapy.Spider):
 
     def _resumed(self, url: str, role: str, provenance: dict[str, str], nav: Nav) -> Iterator[scrapy.Request]:
         """A report or file the interrupted harvest already captured: not refetched; a report's files still are."""
-        logger.debug("skip %s: already captured in this harvest (--resume)", url)
+        self._debug("skip %s: already captured in this harvest (--resume)", url)
         stats = self.crawler.stats
         stats.inc_value("nianbao/resume_skipped")
         if role != "candidate":  # a candidate's archived page decided, in its own run, whether it was a report
