@@ -23,7 +23,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--profile", choices=["small", "real", "both"], default="both")
     args = parser.parse_args(argv)
     for profile in ["small", "real"] if args.profile == "both" else [args.profile]:
-        results = run(args.reports, [("reports", False), ("reports", True)] * args.repeats, profile)
+        results = run(args.reports, [("reports", False), ("reports", True)] * args.repeats, profile)[0]
         off = statistics.median(r["cpu_ms_per_page"] for r in results if not r["warc"])
         on = statistics.median(r["cpu_ms_per_page"] for r in results if r["warc"])
         print(f"{profile} pages, median CPU ms/page: off {off:.3f}, on {on:.3f}")

@@ -15,12 +15,16 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+import sqlite_utils
+
 from archive.index.extraction import ExtractionPool, ExtractJob
-from archive.index.figures import update_figures
+from archive.index.figures import parse_job, update_figures
 from archive.index.groups import update_report_groups
 from archive.index.progress import IndexProgress, ProgressSink, log_sink
+from archive.index.rollups import update_names
 from archive.index.store import IndexStore, document_row
 from archive.index.versions import update_changes
 from archive.lock import live_lock_holder
@@ -28,7 +32,7 @@ from archive.warc.cdxj import write_cdxj
 from archive.warc.reader import CaptureRecord, decode_body, iter_captures, warc_files
 from extract.document import EXTRACTOR_VERSION
 
-__all__ = ["IndexReport", "build_index"]
+__all__ = ["IndexReport", "build_index", "update_derived"]
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -235,12 +239,19 @@ def build_index(archive: Path, progress: bool | ProgressSink = True, workers: in
                 write_cdxj(archive)
             indexer.reextract_stale()
             indexer.store.link_parents()
-            update_figures(indexer.store.db)
-            update_report_groups(indexer.store.conn)
-            update_changes(indexer.store.conn)
+            update_derived(indexer.store.db, indexer.pool)
             return indexer.report
         finally:
             indexer.close()
+
+
+def update_derived(db: sqlite_utils.Database, pool: ExtractionPool | None = None) -> None:
+    """The update's last steps, from the documents as stored: report figures (parsed on `pool`'s workers when
+    given), report groups, versions and withdrawals, and the simplified spelling of names added since."""
+    update_figures(db, partial(pool.run, parse_job) if pool is not None else None)
+    update_report_groups(db.conn)
+    update_changes(db.conn)
+    update_names(db.conn)
 
 
 @contextlib.contextmanager

@@ -7,9 +7,10 @@ import logging
 import multiprocessing
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from archive.converters import default_converters
 from extract.attachments import kind_of
@@ -19,6 +20,8 @@ from extract.options import ExtractOptions
 __all__ = ["EXTRACT_TIME_LIMIT", "ExtractJob", "ExtractionPool", "extract_job"]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 EXTRACT_TIME_LIMIT = 120.0  # seconds of wall clock per document
 
@@ -77,12 +80,19 @@ class ExtractionPool:
 
     def map(self, jobs: list[ExtractJob]) -> Iterator[Document]:
         """Documents of `jobs`, in order."""
-        if self.workers == 1 or len(jobs) < 4:
-            return (extract_job(job) for job in jobs)
+        return self.run(extract_job, jobs)
+
+    def run(self, func: Callable[[T], R], items: list[T]) -> Iterator[R]:
+        """`func` over `items` on the same workers, in order (here for one worker or a handful of items)."""
+        if self.workers == 1 or len(items) < 4:
+            return (func(item) for item in items)
+        return self._executor().map(func, items, chunksize=4)
+
+    def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # forkserver: the workers do not inherit the indexer's open SQLite connection and WARC handles
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("forkserver"))
-        return self._pool.map(extract_job, jobs, chunksize=4)
+        return self._pool
 
     def close(self) -> None:
         """Stop the worker processes."""

@@ -6,6 +6,7 @@ two-character queries, which trigram cannot match: a two-character query is a ph
 Neither stores the text again: `documents_fts` reads it from `documents` (external content) and
 `documents_chars` is contentless, so `index_text`/`unindex_text` keep both in step with `documents`.
 Schema 2 (this layout) took 100,000 documents from 2.6 to about 1.5 GB; schema 1 kept three copies.
+Schema 5 adds the tables the pages read instead of aggregating every document (`rollups.py`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import sqlite_utils
 
+from archive.index.rollups import create_rollups
+
 __all__ = ["SCHEMA_VERSION", "chars_of", "index_text", "open_index", "unindex_text"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ create table if not exists captures (
     list_shown integer, list_declared integer, list_form text);
 create index if not exists captures_url on captures (url, fetched_at);
 create index if not exists captures_file on captures (warc_file, warc_offset);
+create index if not exists captures_answered on captures (url, status);
+create index if not exists captures_lists on captures (fetched_at) where list_declared is not null;
 create table if not exists documents (
     id integer primary key, capture_id integer references captures(id), url text, agency_id integer,
     agency text, province text, title text, year integer, published text, kind text, parent_id integer,
@@ -97,6 +102,8 @@ def open_index(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     db.conn.execute("pragma journal_mode = wal")
     db.conn.execute("pragma synchronous = normal")
+    # an INSERT OR REPLACE fires the delete triggers of the row it replaces only with this on (rollups.py)
+    db.conn.execute("pragma recursive_triggers = on")
     version = _version(db)
     if version > SCHEMA_VERSION:
         raise RuntimeError(f"{path} has schema version {version}, newer than this nianbao ({SCHEMA_VERSION}); "
@@ -109,6 +116,9 @@ def open_index(path: Path) -> sqlite_utils.Database:
         _migrate_2_to_3(db.conn, path)
     if 0 < version < 4:
         _migrate_3_to_4(db.conn)
+    if create_rollups(db.conn) and version:
+        logger.warning("%s: schema 5: report_years and names filled from the documents (kept by triggers from now)",
+                       path)
     db.conn.execute("insert or replace into meta values ('schema_version', ?)", (str(SCHEMA_VERSION),))
     db.conn.commit()
     return db

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archive.index.rollups import simplified_names
 from archive.index.schema import chars_of
 from extract.metadata import to_simplified
 
@@ -78,9 +79,13 @@ _SPELLINGS: dict[tuple[str, int, int], dict[str, dict[str, list[str]]]] = {}
 def spellings_of(conn: sqlite3.Connection, column: str, value: str) -> list[str]:
     """Every stored value of `documents.column` that reads as `value` once both are simplified.
 
-    The distinct values come from an index scan, cached per index file state, so a server pays it once."""
+    The index's `names` table (schema 5) answers with an indexed read; an older index is scanned for its
+    distinct values, cached per index file state, so a server pays it once."""
     if column not in ("province", "agency"):
         raise ValueError(f"no script folding for column {column!r}")
+    known = simplified_names(conn, column, to_simplified(value))
+    if known is not None:
+        return sorted({value, *known})
     path = next((row[2] for row in conn.execute("pragma database_list") if row[1] == "main"), "") or ""
     try:
         state = Path(path).stat()

@@ -1,8 +1,9 @@
 """Results of whole-index queries kept while the index stays as it is.
 
-The reports list and the coverage map read every report of the index (a second or so at 100,000
-documents); their answers are kept per index state — the sizes and times of `index.db` and its WAL, which
-change with every write, a live crawl's included — so only the first page after a change pays.
+The coverage map counts every agency of the index (tens of milliseconds at 10,000 agencies, read from
+`report_years`); that and the other whole-index answers are kept per index state — the sizes and times of
+`index.db` and its WAL, which change with every write, a live crawl's included — so only the first page
+after a change pays.
 """
 
 from __future__ import annotations

@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from archive.index.rollups import report_years_source, simplified_names
 from archive.index.search import spellings_of
 from archive.serve.cache import memo
 from archive.serve.deadlines import STATUS_LABELS, deadline, is_government, seed_levels, status
 from archive.serve.pages import Html, connect, e, optional, page, pager, query_string, table
 from extract.metadata import to_simplified
 
-__all__ = ["Coverage", "coverage", "coverage_page"]
+__all__ = ["Coverage", "cells_of", "coverage", "coverage_page", "incomplete_lists"]
 
 AGENCIES_PER_PAGE = 100
 BLOCKERS = {"ruishu": "瑞数", "jiasule": "加速乐", "chuangyu": "创宇"}
@@ -29,13 +30,16 @@ BLOCKERS = {"ruishu": "瑞数", "jiasule": "加速乐", "chuangyu": "创宇"}
 
 @dataclass
 class Coverage:
-    """The heat map's data: one status (and report id when held) per agency and year."""
+    """The heat map's data: every agency, the count of each status per province, and the status (and
+    report id when held) of the cells asked for."""
 
     years: list[int]
     agencies: list[tuple[str, str]]  # (province, agency)
     cells: dict[tuple[str, str, int], tuple[str, int | None]]
     access: dict[tuple[str, str], str]  # (province, agency) → 'ruishu', 'jiasule', … or 'unreachable'
     levels: dict[tuple[str, str], str]  # (province, agency) → the seeds' level, where they give one
+    counts: dict[str, Counter[str]] = field(default_factory=dict)  # province → status → cells
+    government: dict[tuple[str, str], bool] = field(default_factory=dict)
 
 
 def _access(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
@@ -56,46 +60,113 @@ def _access(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
     return out
 
 
-def _held(conn: sqlite3.Connection, province: str) -> dict[tuple[str, str, int], tuple[str, int]]:
-    """(province, agency, year) → (first publication date, leading document) of every report held; grouped
-    in the facets index's order, so SQLite needs no sort."""
-    where, params = "is_report = 1 and year is not null", []
-    if province:
-        names = spellings_of(conn, "province", province)
-        where += f" and province in ({', '.join('?' * len(names))})"
-        params = names
+def _province_filter(conn: sqlite3.Connection, province: str) -> tuple[str, list[str]]:
+    if not province:
+        return "", []
+    names = spellings_of(conn, "province", province)
+    return f" and province in ({', '.join('?' * len(names))})", names
+
+
+# (province, agency) → (reports before this year, undated, on time as a government, on time as a department,
+# the last year's report held): one agency's reports on the heat map's years
+_Held = tuple[int, int, int, int, bool]
+
+
+def _held(conn: sqlite3.Connection, province: str, this_year: int) -> tuple[dict[tuple[str, str], _Held], int]:
+    """Every agency holding a report (even a newer one) → its reports before `this_year`, and the first year
+    any report is on; read from `report_years` (on time by either deadline rule stored with each report), one
+    pass over its covering index."""
+    where, params = _province_filter(conn, province)
+    source = report_years_source(conn)
     rows = conn.execute(
-        "select province, agency, year, min(nullif(published, '')), "
-        f"coalesce(min(case when kind = 'html' then id end), min(id)) from documents where {where} "
-        "group by province, agency, year", params).fetchall()
-    return {(r[0] or "", r[1] or "", int(r[2])): (r[3] or "", int(r[4])) for r in rows}
+        "select province, agency, count(*), sum(first_day is null), total(on_time_government), "
+        f"total(on_time_department), max(year = ?) from {source} where year < ?{where} group by province, agency",
+        [this_year - 1, this_year, *params]).fetchall()
+    held = {(r[0] or "", r[1] or ""): (r[2], r[3], int(r[4]), int(r[5]), bool(r[6])) for r in rows}
+    for row in conn.execute(f"select distinct province, agency from {source} where year >= ?{where}",
+                            [this_year, *params]):  # only newer reports: on the map, every cell empty
+        held.setdefault((row[0] or "", row[1] or ""), (0, 0, 0, 0, False))
+    first = conn.execute(f"select min(year) from {source} where year is not null{where}", params).fetchone()[0]
+    return held, int(first) if first is not None else this_year - 1
+
+
+def _agency_set(conn: sqlite3.Connection, province: str, city: str, held: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The seeds' agencies and those holding a report, in one province and city (either script) or all."""
+    agencies = {(r["province"] or "", r["agency"]) for r in optional(conn, "select agency, province from agencies")}
+    agencies |= held
+    if province:
+        folded = simplified_names(conn, "province")
+        wanted = to_simplified(province)
+        agencies = {a for a in agencies if _fold(folded, a[0]) == wanted}
+    if city:
+        folded = simplified_names(conn, "city")
+        wanted = to_simplified(city)
+        agencies &= {(r["province"] or "", r["agency"]) for r in optional(conn, "select agency, province, city "
+                     "from agencies") if _fold(folded, r["city"] or "") == wanted}
+    return agencies
+
+
+def _fold(folded: dict[str, str] | None, name: str) -> str:
+    return folded[name] if folded is not None and name in folded else to_simplified(name)
 
 
 def coverage(conn: sqlite3.Connection, province: str = "", today: date | None = None, city: str = "",
              levels: dict[tuple[str, str], str] | None = None) -> Coverage:
-    """Status of every agency × year, for one province and city (either script; a city as the seeds name it)
-    or all."""
+    """Every agency and the count of each status per province, for one province and city (either script;
+    a city as the seeds name it) or all; `cells_of` adds the cells of the agencies shown."""
     today = today or date.today()
-    held = _held(conn, province)
-    agencies = {(r["province"] or "", r["agency"]) for r in optional(conn, "select agency, province from agencies")}
-    agencies |= {(prov, agency) for prov, agency, _year in held}
-    if province:
-        agencies = {a for a in agencies if to_simplified(a[0]) == to_simplified(province)}
-    if city:
-        agencies &= {(r["province"] or "", r["agency"]) for r in optional(conn, "select agency, province, city "
-                     "from agencies") if to_simplified(r["city"] or "") == to_simplified(city)}
-    years = list(range(min((y for _p, _a, y in held), default=today.year - 1), today.year))
-    access = _access(conn)
-    cells: dict[tuple[str, str, int], tuple[str, int | None]] = {}
-    for prov, agency in agencies:
-        government = is_government(agency, (levels or {}).get((prov, agency), ""))
-        reach = access.get((prov, agency), "")
+    held, first = _held(conn, province, today.year)
+    agencies = _agency_set(conn, province, city, set(held))
+    years = list(range(first, today.year))
+    simplified = simplified_names(conn, "agency") or {}
+    government = {a: is_government(a[1], (levels or {}).get(a, ""), simplified.get(a[1])) for a in agencies}
+    data = Coverage(years, sorted(agencies), {}, _access(conn), levels or {}, government=government)
+    last = today.year - 1
+    _count_all(data, held, {gov: last in years and today <= deadline(last, gov) for gov in (True, False)})
+    return data
+
+
+def _count_all(data: Coverage, held: dict[tuple[str, str], _Held], due_ahead: dict[bool, bool]) -> None:
+    """Each province's count of cells per status, agency by agency (10,000 of them: a few additions each)."""
+    years = len(data.years)
+    for key in data.agencies:
+        counts = data.counts.get(key[0])
+        if counts is None:
+            counts = data.counts[key[0]] = Counter()
+        government = data.government[key]
+        reports, undated, on_time_government, on_time_department, last_held = held.get(key, (0, 0, 0, 0, False))
+        on_time = on_time_government if government else on_time_department
+        if reports:
+            counts["on_time"] += on_time
+            counts["undated"] += undated
+            counts["late"] += reports - on_time - undated
+        missing = years - reports
+        if missing and due_ahead[government] and not last_held:  # only the last year's deadline can be ahead
+            counts["not_due"] += 1
+            missing -= 1
+        reach = data.access.get(key, "")
+        counts["blocked" if reach and reach != "unreachable" else reach or "missing"] += missing
+    for counts in data.counts.values():
+        counts += Counter()  # in place: drops the statuses counted zero times
+
+
+def cells_of(conn: sqlite3.Connection, data: Coverage, shown: list[tuple[str, str]], today: date) -> None:
+    """Fill `data.cells` for the agencies `shown`: each year's status and report."""
+    names = sorted({agency for _prov, agency in shown})
+    found: dict[tuple[str, str, int], tuple[str, int]] = {}
+    for start in range(0, len(names), 500):  # below SQLite's limit on parameters
+        chunk = names[start:start + 500]
+        for row in conn.execute(f"select province, agency, year, first_published, main_id from "
+                                f"{report_years_source(conn)} where year is not null and agency in "
+                                f"({', '.join('?' * len(chunk))})", chunk):
+            found[(row[0] or "", row[1] or "", int(row[2]))] = (row[3] or "", int(row[4]))
+    for prov, agency in shown:
+        reach = data.access.get((prov, agency), "")
         reach = "blocked" if reach and reach != "unreachable" else reach
-        for year in years:
-            published, doc = held.get((prov, agency, year), ("", None))
-            state = status(year, government, published, doc is not None, reach, today)
-            cells[(prov, agency, year)] = (state, doc)
-    return Coverage(years, sorted(agencies), cells, access, levels or {})
+        government = data.government.get((prov, agency), is_government(agency, data.levels.get((prov, agency), "")))
+        for year in data.years:
+            published, doc = found.get((prov, agency, year), ("", None))
+            data.cells[(prov, agency, year)] = (status(year, government, published, doc is not None, reach, today), doc)
 
 
 def _why(data: Coverage, prov: str, agency: str, year: int) -> str:
@@ -116,7 +187,7 @@ def _why(data: Coverage, prov: str, agency: str, year: int) -> str:
 def _cell(data: Coverage, prov: str, agency: str, year: int) -> Html:
     state, doc = data.cells[(prov, agency, year)]
     label = STATUS_LABELS[state]
-    why = query_string({"agency": agency, "province": prov, "year": year})
+    why = "" if doc else query_string({"agency": agency, "province": prov, "year": year})
     href = f"/-/report/{doc}" if doc else f"/-/coverage{why}"
     mark = {"on_time": "✓", "late": "迟", "undated": "✓", "missing": "✗", "blocked": "拦", "unreachable": "断",
             "not_due": "…"}[state]
@@ -125,13 +196,11 @@ def _cell(data: Coverage, prov: str, agency: str, year: int) -> Html:
 
 def _summary(data: Coverage) -> str:
     """Counts per province and status."""
-    counts: dict[str, Counter[str]] = {}
-    for (prov, _agency, _year), (state, _doc) in data.cells.items():
-        counts.setdefault(prov, Counter())[state] += 1
+    agencies = Counter(prov for prov, _agency in data.agencies)
     head = ["省份", "机关数", *STATUS_LABELS.values()]
     rows = [[Html(f"<a href='/-/coverage{e(query_string({'province': p}))}'>{e(p) or '（未知）'}</a>"),
-             sum(1 for a in data.agencies if a[0] == p), *(c[s] for s in STATUS_LABELS)]
-            for p, c in sorted(counts.items())]
+             agencies[p], *(c[s] for s in STATUS_LABELS)]
+            for p, c in sorted(data.counts.items())]
     return table(rows, head, "counts")
 
 
@@ -173,17 +242,20 @@ def coverage_page(db: Path, params: dict[str, str] | None = None, today: date | 
     params = params or {}
     province, city, day = params.get("province", "").strip(), params.get("city", "").strip(), today or date.today()
     number = max(1, int(params["page"])) if params.get("page", "").isdigit() else 1
+    asked = (params.get("province", ""), params.get("agency", ""))
     with connect(db) as conn:
-        levels = memo(db, ("levels", str(archive)), lambda: seed_levels(archive))
-        data = memo(db, ("coverage", province, city, day), lambda: coverage(conn, province, day, city, levels))
+        levels = seed_levels(archive)
+        data = memo(db, ("coverage", province, city, day, id(levels)),
+                    lambda: coverage(conn, province, day, city, levels))
         lists = memo(db, ("incomplete-lists",), lambda: incomplete_lists(conn))
-    summary = memo(db, ("coverage-summary", province, city, day), lambda: _summary(data))
+        shown = data.agencies[(number - 1) * AGENCIES_PER_PAGE:number * AGENCIES_PER_PAGE]
+        cells_of(conn, data, [*shown, asked] if asked[1] else shown, day)
+    summary = memo(db, ("coverage-summary", province, city, day, id(levels)), lambda: _summary(data))
     notice = ""
     if params.get("agency") and params.get("year", "").isdigit():
         why = _why(data, params.get("province", ""), params["agency"], int(params["year"]))
         notice = f"<p class='note why'>{e(why)}</p>"
     legend = "".join(f"<span class='s-{k}'>{v}</span>" for k, v in STATUS_LABELS.items())
-    shown = data.agencies[(number - 1) * AGENCIES_PER_PAGE:number * AGENCIES_PER_PAGE]
     rows = [[prov, agency, *(_cell(data, prov, agency, y) for y in data.years)] for prov, agency in shown]
     form = ("<form class='filters' method='get' action='/-/coverage'>"
             f"<input name='province' placeholder='省份' value='{e(province)}'>"

@@ -20,11 +20,13 @@ STATUS_LABELS = {"on_time": "按时", "late": "逾期", "undated": "已发布（
                  "blocked": "被拦截", "unreachable": "无法访问", "not_due": "未到期"}
 
 
-def is_government(agency: str, level: str = "") -> bool:
-    """True for a local people's government (by the seeds' `level` when given, else by the name's ending)."""
+def is_government(agency: str, level: str = "", simplified: str | None = None) -> bool:
+    """True for a local people's government (by the seeds' `level` when given, else by the name's ending);
+    `simplified`: the name's simplified spelling when the caller has it (OpenCC costs ~15 µs a name)."""
     if level in ("government", "department"):
         return level == "government"
-    return to_simplified(agency or "").strip().endswith(GOVERNMENT_SUFFIXES)
+    name = simplified if simplified is not None else to_simplified(agency or "")
+    return name.strip().endswith(GOVERNMENT_SUFFIXES)
 
 
 def deadline(year: int, government: bool) -> date:
@@ -51,11 +53,31 @@ def status(year: int, government: bool, published: str | None, held: bool, acces
     return access or "missing"
 
 
+_LEVELS: dict[tuple[str, tuple[tuple[str, int, int], ...]], dict[tuple[str, str], str]] = {}
+
+
 def seed_levels(archive: Path | None) -> dict[tuple[str, str], str]:
     """(province, agency) → 'government' or 'department', from the seeds' optional `level` column as the run
-    records keep it (DIR/runs/*.json, seeds[].extra.level); later runs win."""
-    levels: dict[tuple[str, str], str] = {}
+    records keep it (DIR/runs/*.json, seeds[].extra.level); later runs win. Kept while the run records stay
+    as they are (a national run record is megabytes of JSON); treat the answer as read-only."""
     runs = sorted((archive / "runs").glob("*.json")) if archive else []
+    state = []
+    for path in runs:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        state.append((path.name, stat.st_mtime_ns, stat.st_size))
+    key = (str(archive), tuple(state))
+    if key not in _LEVELS:
+        if len(_LEVELS) > 8:
+            _LEVELS.clear()
+        _LEVELS[key] = _read_levels(runs)
+    return _LEVELS[key]
+
+
+def _read_levels(runs: list[Path]) -> dict[tuple[str, str], str]:
+    levels: dict[tuple[str, str], str] = {}
     for path in runs:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))

@@ -14,6 +14,7 @@ import sqlite3
 from functools import partial
 from pathlib import Path
 
+from archive.index.figures import headline_where
 from archive.index.search import spellings_of
 from archive.serve.cache import memo
 from archive.serve.pages import connect, e, page, table
@@ -34,19 +35,22 @@ def series(conn: sqlite3.Connection, column: str, value: str) -> Series:
     """Each metric by year for one agency or one province (either script)."""
     names = spellings_of(conn, column, value)
     cells = [cell for cells in METRICS.values() for cell in cells]
-    wanted = " or ".join("(f.section = ? and f.row_label = ? and f.col_label = ?)" for _c in cells)
+    # one row per agency-year (its copies' largest value of each cell), grouped in the facets index's order
+    # so SQLite needs no sort; the cells as literals, which the partial index of archive.index.figures matches;
+    # `+`: the agency or province picks the documents (SQLite would otherwise walk every report by is_report)
+    largest = ", ".join(f"max(case when {headline_where([cell])} then f.value end)" for cell in cells)
     rows = conn.execute(
-        f"select d.agency, d.year, f.section, f.row_label, f.col_label, max(f.value) from documents d "
-        f"cross join report_figures f on f.document_id = d.id where d.is_report = 1 and d.year is not null "
-        f"and d.{column} in ({', '.join('?' * len(names))}) and ({wanted}) "
-        "group by d.agency, d.year, f.section, f.row_label, f.col_label",
-        [*names, *(part for cell in cells for part in cell)]).fetchall()
+        f"select d.year, {largest} from documents d cross join report_figures f on f.document_id = d.id "
+        f"where +d.is_report = 1 and +d.year is not null and d.{column} in ({', '.join('?' * len(names))}) "
+        f"and {headline_where(cells)} group by d.agency, d.year", names).fetchall()
     out: Series = {}
-    for _agency, year, section, row, col, amount in rows:
+    for year, *values in rows:
+        found = dict(zip(cells, values, strict=True))
         for metric, metric_cells in METRICS.items():
-            if (section, row, col) in metric_cells:
-                out.setdefault(int(year), {}).setdefault(metric, 0.0)
-                out[int(year)][metric] += float(amount)
+            for cell in metric_cells:
+                if found[cell] is not None:
+                    out.setdefault(int(year), {}).setdefault(metric, 0.0)
+                    out[int(year)][metric] += float(found[cell])
     return out
 
 
@@ -81,7 +85,8 @@ def _selection(conn: sqlite3.Connection, params: dict[str, list[str]]) -> list[t
     chosen += [("province", p) for p in params.get("province", []) if p.strip()]
     if chosen:
         return chosen[: len(COLORS)]
-    row = conn.execute("select province from documents where is_report = 1 and province is not null "
+    # `+is_report`: counted on the facets index alone (by is_report's own index, SQLite reads every row)
+    row = conn.execute("select province from documents where +is_report = 1 and province is not null "
                        "group by province order by count(*) desc limit 1").fetchone()
     return [("province", row[0])] if row else []
 

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from archive.index.rollups import report_years_source
 from archive.serve.cache import memo
 from archive.serve.coverage import BLOCKERS
 from archive.serve.pages import connect, e, optional, page, table
@@ -34,7 +35,7 @@ def _last_run(conn: sqlite3.Connection) -> str:
              ["种子网站", f"{stats.get('seeds_answered', '?')} / {stats.get('seeds', '?')} 个有应答"],
              ["抓取页面", stats.get("pages_fetched", "?")], ["发现报告", stats.get("reports_found", "?")]]
     blocked = stats.get("blocked") or {}
-    names = {r["url"]: r["agency"] for r in optional(conn, "select agency, url from agencies")}
+    names = _agency_names(conn, list(blocked))
     items = "".join(f"<li>{e(names.get(url, url))}（{e(BLOCKERS.get(kind, kind))}）</li>"
                     for url, kind in blocked.items())
     listing = f"<h3>被反爬虫拦截的网站</h3><ul class='blocked'>{items}</ul>" if items else ""
@@ -42,13 +43,22 @@ def _last_run(conn: sqlite3.Connection) -> str:
             f"<p><a href='/index/runs'>全部抓取记录</a></p>")
 
 
+def _agency_names(conn: sqlite3.Connection, urls: list[str]) -> dict[str, str]:
+    """Seed URL → agency, for these URLs only (a national index has 10,000 agencies)."""
+    names: dict[str, str] = {}
+    for start in range(0, len(urls), 500):  # below SQLite's limit on parameters
+        chunk = urls[start:start + 500]
+        names.update((r["url"], r["agency"]) for r in optional(
+            conn, f"select agency, url from agencies where url in ({', '.join('?' * len(chunk))})", *chunk))
+    return names
+
+
 def _holdings(conn: sqlite3.Connection) -> tuple[int, int, list[tuple[int, int]]]:
     """Agencies, documents, and reports (agency-years) per year, newest first."""
     agencies = conn.execute("select count(*) from agencies").fetchone()[0]
     documents = conn.execute("select count(*) from documents").fetchone()[0]
-    by_year = conn.execute(
-        "select year, count(*) from (select distinct agency, province, year from documents "
-        "where is_report = 1 and year is not null) group by year order by year desc").fetchall()
+    by_year = conn.execute(f"select year, count(*) from {report_years_source(conn)} where year is not null "
+                           "group by year order by year desc").fetchall()
     return int(agencies), int(documents), [(int(y), int(n)) for y, n in by_year]
 
 

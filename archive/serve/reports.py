@@ -1,7 +1,7 @@
 """`/-/reports`: one row per report, its HTML page and PDF/DOCX copies grouped, with its timeliness and checks.
 
-A report is the set of report documents of one agency and year (grouped at query time: the index keeps a
-row per capture); the HTML page leads the group and its attachments are listed as copies.
+A report is the set of report documents of one agency and year (the index keeps a row per capture and one
+per report in `report_years`); the HTML page leads the group and its attachments are listed as copies.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from archive.index.rollups import report_years_source
 from archive.index.search import spellings_of
 from archive.serve.cache import memo
 from archive.serve.deadlines import STATUS_LABELS, is_government, seed_levels, status
 from archive.serve.pages import Html, connect, e, page, pager, query_string, table
 
-__all__ = ["SORTS", "ReportGroup", "groups_of", "lead_ids", "reports_page"]
+__all__ = ["SORTS", "ReportGroup", "groups_of", "lead_page", "reports_page"]
 
 PAGE_SIZE = 50
 SORTS = {"year": "year desc, agency", "-year": "year, agency", "agency": "agency, year desc",
@@ -39,7 +40,7 @@ class ReportGroup:
 
 
 def _where(conn: sqlite3.Connection, province: str, agency: str, year: int | None) -> tuple[str, list[object]]:
-    clauses: list[str] = ["is_report = 1"]
+    clauses: list[str] = []
     params: list[object] = []
     for column, value in (("province", province), ("agency", agency)):
         if value:
@@ -49,7 +50,7 @@ def _where(conn: sqlite3.Connection, province: str, agency: str, year: int | Non
     if year is not None:
         clauses.append("year = ?")
         params.append(year)
-    return " and ".join(clauses), params
+    return " and ".join(clauses) or "1", params
 
 
 _GROUPS = """
@@ -83,11 +84,16 @@ def groups_of(conn: sqlite3.Connection, leads: list[int]) -> list[ReportGroup]:
     return out
 
 
-def lead_ids(conn: sqlite3.Connection, province: str, agency: str, year: int | None, sort: str) -> list[int]:
-    """The leading document of every group passing the filters, in `sort` order."""
+def lead_page(conn: sqlite3.Connection, province: str, agency: str, year: int | None, sort: str, offset: int,
+              limit: int) -> tuple[list[int], int]:
+    """The leading documents of one page of the reports passing the filters, in `sort` order, and how many
+    reports pass them (read from `report_years`: one row per report, indexed for each sort)."""
+    source = report_years_source(conn)
     where, params = _where(conn, province, agency, year)
-    sql = f"select main_id from ({_GROUPS.format(where=where)} order by {SORTS.get(sort, SORTS['year'])})"
-    return [int(r[0]) for r in conn.execute(sql, params)]
+    total = conn.execute(f"select count(*) from {source} where {where}", params).fetchone()[0]
+    rows = conn.execute(f"select main_id from {source} where {where} order by {SORTS.get(sort, SORTS['year'])}, "
+                        "main_id limit ? offset ?", [*params, limit, offset]).fetchall()
+    return [int(r[0]) for r in rows], int(total)
 
 
 def _checks(conn: sqlite3.Connection, groups: list[ReportGroup]) -> dict[int, tuple[int, int]]:
@@ -146,13 +152,12 @@ def reports_page(db: Path, params: dict[str, str], today: date | None = None,
     sort = params.get("sort", "year")
     province, agency = params.get("province", "").strip(), params.get("agency", "").strip()
     with connect(db) as conn:
-        leads = memo(db, ("report-leads", province, agency, year, sort),
-                     lambda: lead_ids(conn, province, agency, year, sort))
-        groups = groups_of(conn, leads[(number - 1) * PAGE_SIZE:number * PAGE_SIZE])
+        leads, total = memo(db, ("report-leads", province, agency, year, sort, number),
+                            lambda: lead_page(conn, province, agency, year, sort, (number - 1) * PAGE_SIZE, PAGE_SIZE))
+        groups = groups_of(conn, leads)
         checks = _checks(conn, groups)
         shares = _similarity(conn, groups)
     levels = memo(db, ("levels", str(archive)), lambda: seed_levels(archive))
-    total = len(leads)
     kept = {k: params.get(k, "") for k in ("province", "agency", "year", "sort")}
     heads = [("agency", "机关"), ("province", "省份"), ("year", "年度"), ("published", "发布日期")]
     head = [Html(f"<a href='/-/reports{e(query_string({**kept, 'sort': key if sort != key else '-' + key}))}'>"

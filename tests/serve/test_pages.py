@@ -260,3 +260,26 @@ def test_a_table_the_text_does_not_match_keeps_the_label_merging() -> None:
     """Text tables of a PDF (no grid) or text repaired after extraction: equal labels still drawn once."""
     html = text_html("表头\n行政复议\t行政复议\t行政诉讼\n0\t0\t1\n", [[["其他", "表格"]]], [[[0, 0, 1, 2]]])
     assert "<td colspan='2'>行政复议</td><td>行政诉讼</td>" in html
+
+
+def test_pages_read_an_index_made_before_schema_5_the_same_way(index: Path) -> None:
+    """`nianbao serve` only reads: an index no newer nianbao has opened for writing has no `report_years` or
+    `names`, and the pages compute them from the documents instead."""
+    from archive.serve.figures import figures_csv
+    from archive.serve.home import home_page
+    from archive.serve.reports import reports_page
+
+    def pages() -> list[str]:
+        return [coverage_page(index, today=date(2024, 6, 1))[1],
+                coverage_page(index, {"province": "浙江省", "agency": "德清县应急管理局", "year": "2022"},
+                              today=date(2024, 6, 1))[1],
+                reports_page(index, {"province": "浙江省"}, date(2024, 6, 1))[1], home_page(index)[1],
+                figures_csv(index, {"province": ["浙江省"]})]
+
+    before = pages()
+    with connect(index) as conn:
+        for (name,) in conn.execute("select name from sqlite_master where type = 'trigger'").fetchall():
+            conn.execute(f"drop trigger {name}")
+        conn.executescript("drop table report_years; drop table names; drop index report_figures_headline;")
+    assert pages() == before
+    assert "德清县应急管理局" in before[2] and "未找到 2022 年度报告" in before[1]
