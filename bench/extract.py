@@ -9,7 +9,6 @@ mojibake precision and recall against ftfy (tests/extract/mojibake_eval.py).
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -78,37 +77,41 @@ class Score:
 
     right: int = 0
     n: int = 0
-    seconds: float = float("inf")  # best pass
-    ratios: list[float] = field(default_factory=list)  # its time / nianbao's in the same pass
+    seconds: float = 0.0  # sum over the files of the fastest of the passes
+    ratio: float = 1.0  # its time over nianbao's
     wrong: list[str] = field(default_factory=list)
 
-    @property
-    def ratio(self) -> float:
-        """Median over the passes of its time over nianbao's: steadier than two minima on a shared machine."""
-        return statistics.median(self.ratios)
+
+def _fastest_times(corpus: list[tuple[str, Path, bytes]], detectors: dict[str, Callable[[bytes], str | None]],
+                   repeats: int) -> dict[str, list[float]]:
+    """Per detector and file, the fastest of `repeats` timings, the detectors taking turns on each file:
+    a load from other processes lengthens some timings, never shortens one, so the minimum is steady on a
+    shared machine where whole-pass times are not."""
+    fastest = {name: [float("inf")] * len(corpus) for name in detectors}
+    for _ in range(repeats):
+        for i, (_folder, _path, body) in enumerate(corpus):
+            for name, detect in detectors.items():
+                start = time.perf_counter()
+                detect(body)
+                fastest[name][i] = min(fastest[name][i], time.perf_counter() - start)
+    return fastest
 
 
 def decoding_accuracy(corpus: list[tuple[str, Path, bytes]], repeats: int = 1) -> dict[str, Score]:
     """Per detector: a file is right when the text it yields equals a right reading of the bytes.
 
-    Each detector is warmed up first (lazy imports and models). Time is CPU time of this process over
-    `repeats` passes, the detectors taking turns within each pass."""
+    Each detector is warmed up first (lazy imports and models). Its time is the sum over the files of the
+    fastest of `repeats` timings."""
     detectors = _detectors()
-    table = {name: Score(n=len(corpus)) for name in detectors}
-    answers: dict[str, list[str | None]] = {}
     for detect in detectors.values():
         detect(corpus[0][2])
-    for _ in range(repeats):
-        times = {}
-        for name, detect in detectors.items():
-            start = time.process_time()
-            answers[name] = [detect(body) for _folder, _path, body in corpus]
-            times[name] = time.process_time() - start
-            table[name].seconds = min(table[name].seconds, times[name])
-        for name, seconds in times.items():
-            table[name].ratios.append(seconds / times[NIANBAO])
-    for name, score in table.items():
-        for (folder, path, body), answer in zip(corpus, answers[name], strict=True):
+    fastest = _fastest_times(corpus, detectors, repeats)
+    table = {}
+    for name, detect in detectors.items():
+        score = table[name] = Score(n=len(corpus), seconds=sum(fastest[name]))
+        score.ratio = score.seconds / sum(fastest[NIANBAO])
+        for folder, path, body in corpus:
+            answer = detect(body)
             text = answer.lstrip("\ufeff") if name.endswith("text") and answer else _read_as(body, answer)
             if text in _right_texts(body, SCORED[folder]):
                 score.right += 1
@@ -122,8 +125,8 @@ def run_corpus() -> None:
     corpus = encoding_corpus()
     print(f"encoding corpus: {len(corpus)} files (Chinese, UTF-8, UTF-16/32), "
           f"{sum(len(b) for _f, _p, b in corpus) / 1e6:.2f} MB, no HTTP header; "
-          "CPU time (best of 9 passes after a warm-up; ratio: median of the passes' ratios)")
-    table = decoding_accuracy(corpus, repeats=9)
+          "time: per file the fastest of 15 turns after a warm-up, summed over the files")
+    table = decoding_accuracy(corpus, repeats=15)
     for name, score in table.items():
         print(f"  {name:38} {score.right:3}/{score.n} right {1000 * score.seconds:7.1f} ms "
               f"({score.ratio:4.1f}x nianbao's time)  wrong: {', '.join(score.wrong[:6]) or '-'}")
