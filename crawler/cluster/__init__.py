@@ -10,6 +10,8 @@ a host is never fetched faster than one worker would fetch it; requests to hosts
   is away, key names.
 - `crawler.cluster.claims`: the run (create, join, refuse), site claims and leases, host tokens, the
   shared duplicate filter, per-worker figures.
+- `crawler.cluster.backoff`: which answers (429, 503, anti-bot challenges) pause a host for the whole
+  cluster, and for how long (Retry-After, capped).
 - `crawler.cluster.spider`: the reports spider fed from claims, the host-token middleware, the dupefilter.
 - `crawler.cluster.worker`: one worker's run (join, per-worker lock, plan, Scrapy, run records).
 - `crawler.cluster.status`: `nianbao cluster status` and `reset`.

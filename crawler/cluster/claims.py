@@ -6,7 +6,9 @@ it is claimed. Aggregator sites do not hold their host: every request they make 
 not hold takes the host's token (`SET token:HOST NX PX delay`) first, refused while another worker holds
 the host. A claim taken from a dead worker (its lease expired, the site not done) is counted in
 `reclaimed`, and the dead claim's token is remembered so the duplicate filter lets the new owner refetch
-what the dead one had scheduled (recorded in `refetched`).
+what the dead one had scheduled (recorded in `refetched`). A host that answered 429/503 or an anti-bot
+challenge is backed off for the run (`backoff:HOST`, expiring when the back-off ends, counted in
+`backoffs`): the token script refuses it, and every worker checks it before a request leaves.
 
 A call whose reply is lost (Redis restarted under it) is sent again, so every script answers a repeat of
 the same call as it answered the first: a fingerprint is stored with a nonce of the call, and a claim
@@ -35,6 +37,8 @@ __all__ = ["ClusterConflict", "ClusterWorker", "Site", "open_run", "sites_of"]
 
 logger = logging.getLogger(__name__)
 
+CLAIM_SCAN = 256  # sites whose claims are looked up in one round trip when claiming
+
 _CLAIM = """
 if redis.call('get', KEYS[1]) == ARGV[2] then return 1 end
 if redis.call('sismember', KEYS[6], ARGV[1]) == 1 then return 0 end
@@ -56,7 +60,7 @@ if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('pexpire', KEYS[1], ARGV[2])
 if ARGV[4] == '1' then redis.call('pexpire', KEYS[2], ARGV[2]) end
 redis.call('zadd', KEYS[3], ARGV[3], ARGV[5])
-return 1
+return 1 + math.max(0, redis.call('pttl', KEYS[4]))
 """
 _DONE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -68,11 +72,22 @@ redis.call('zrem', KEYS[4], ARGV[2])
 return 1
 """
 _TOKEN = """
+local pause = redis.call('pttl', KEYS[3])
+if pause > 0 then return -pause end
 local holder = redis.call('get', KEYS[1])
 if holder == ARGV[1] then return 1 end
 if holder then return 0 end
 if redis.call('set', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
+"""
+_BACKOFF = """
+local left = redis.call('pttl', KEYS[1])
+if left < tonumber(ARGV[1]) then
+  redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[1])
+  left = tonumber(ARGV[1])
+end
+redis.call('hincrby', KEYS[2], ARGV[3], 1)
+return left
 """
 _SEEN = """
 local mine = ARGV[2] .. ' ' .. ARGV[4]
@@ -185,6 +200,9 @@ class ClusterWorker:
     # site key → monotonic time before which a site taken over from a dead claim gets no request: what the
     # old owner had let through may still be leaving its download slot
     not_before: dict[str, float] = field(default_factory=dict)
+    # host key → monotonic time its back-off (a 429/503/anti-bot answer, seen by any worker) ends
+    paused: dict[str, float] = field(default_factory=dict)
+    backed_off: dict[str, int] = field(default_factory=dict)  # host key → answers here that paused it
 
     def __repr__(self) -> str:  # the client's repr would show the URL with its password
         return f"ClusterWorker(run={self.run_id!r}, worker={self.name!r}, redis={mask_url(self.url)!r})"
@@ -210,13 +228,24 @@ class ClusterWorker:
         if not left:
             return None
         taken: list[Site] = []
-        for site_key in left:
-            if len(taken) >= limit:
-                break
-            site = self._try_claim(site_key)
-            if site is not None:
-                taken.append(site)
+        for start in range(0, len(left), CLAIM_SCAN):
+            chunk = left[start:start + CLAIM_SCAN]
+            for site_key, claimed in zip(chunk, self._claimed(chunk), strict=True):
+                if len(taken) >= limit:
+                    return taken
+                if not claimed and (site := self._try_claim(site_key)) is not None:
+                    taken.append(site)
         return taken
+
+    def _claimed(self, site_keys: list[str]) -> list[bool]:
+        """Whether each site is claimed now, in one round trip: a worker claims a site each time one of its
+        sites finishes, and trying each claimed site in turn would cost three calls per site."""
+        def ask() -> list[Any]:
+            pipe = self.client.pipeline(transaction=False)
+            for site_key in site_keys:
+                pipe.exists(self.k("claim", site_key))
+            return list(pipe.execute())
+        return [bool(found) for found in self.call(ask, what="claiming sites")]
 
     def _try_claim(self, site_key: str) -> Site | None:
         site_json = self.call(self.client.hget, self.k("sites"), site_key)
@@ -249,12 +278,15 @@ class ClusterWorker:
         are no longer held, so their requests wait for the host like any other worker's."""
         lost = []
         for site_key, token in list(self.held.items()):
-            keys = [self.k("claim", site_key), self.k("hold", site_key), self.k("leases")]
+            keys = [self.k("claim", site_key), self.k("hold", site_key), self.k("leases"), self.k("backoff", site_key)]
             hold = "1" if self.sites[site_key].hold else "0"
             valid = self._validity()
-            if self.call(self.client.eval, _RENEW, len(keys), *keys, token, ms(self.lease),
-                         now_ms() + ms(self.lease), hold, site_key, what="renewing leases"):
+            renewed = int(self.call(self.client.eval, _RENEW, len(keys), *keys, token, ms(self.lease),
+                                    now_ms() + ms(self.lease), hold, site_key, what="renewing leases"))
+            if renewed:
                 self.valid_until[site_key] = valid
+                if renewed > 1:  # backed off by another worker (its request was under way when we claimed)
+                    self.paused[site_key] = max(self.paused.get(site_key, 0.0), time.monotonic() + renewed / 1000)
             else:
                 lost.append(site_key)
                 self.held.pop(site_key, None)
@@ -278,18 +310,52 @@ class ClusterWorker:
 
     def host_token(self, host: str) -> bool:
         """May this worker send a request to `host` (a site key) now? Always for a host it holds; else only
-        when no other worker holds it and no request went to it within the host delay. A claim whose
-        renewal is late (a stalled worker, a Redis restart) is checked in Redis before it is trusted."""
+        when no other worker holds it and no request went to it within the host delay. Never while the host
+        is backed off (`back_off`, by any worker). A claim whose renewal is late (a stalled worker, a Redis
+        restart) is checked in Redis before it is trusted."""
         now = time.monotonic()
-        if now < self.not_before.get(host, 0.0):
+        if now < max(self.not_before.get(host, 0.0), self.paused.get(host, 0.0)):
             return False
         if host in self.held and self.sites[host].hold and now < self.valid_until.get(host, 0.0):
             return True
-        keys = [self.k("hold", host), self.k("token", host)]
+        keys = [self.k("hold", host), self.k("token", host), self.k("backoff", host)]
         # the token outlives the request's wait in this worker's download slot (up to 1.5 delays, Scrapy's
         # randomised delay), so the next worker's request still comes at least half a delay later
-        return bool(self.call(self.client.eval, _TOKEN, len(keys), *keys, self.name, ms(2 * self.host_delay),
-                              what="host token"))
+        got = int(self.call(self.client.eval, _TOKEN, len(keys), *keys, self.name, ms(2 * self.host_delay),
+                            what="host token"))
+        if got < 0:  # another worker backed off the host: -milliseconds left
+            self.paused[host] = now - got / 1000
+        return got > 0
+
+    def back_off(self, host: str, seconds: float, reason: str) -> float:
+        """Pause `host` for every worker of the run for `seconds` (a longer pause already set stands);
+        the seconds the pause now lasts. Counted per host for the run record."""
+        keys = [self.k("backoff", host), self.k("backoffs")]
+        left = int(self.call(self.client.eval, _BACKOFF, len(keys), *keys, ms(seconds), f"{self.name} {reason}",
+                             host, what="host back-off"))
+        self.paused[host] = time.monotonic() + left / 1000
+        self.backed_off[host] = self.backed_off.get(host, 0) + 1
+        return left / 1000
+
+    def backoff_left(self, host: str) -> float:
+        """Seconds before anything may be sent to `host` (0.0: now), as this worker or Redis knows it. A host
+        this worker holds is asked in Redis only at lease renewals: it is the one that sees its answers, and
+        a call per request would hold up the event loop between the download slot's clock and the send."""
+        now = time.monotonic()
+        if now < self.paused.get(host, 0.0):
+            return self.paused[host] - now
+        if host in self.held and self.sites[host].hold and now < self.valid_until.get(host, 0.0):
+            return 0.0
+        left = int(self.call(self.client.pttl, self.k("backoff", host), what="host back-off"))
+        if left <= 0:
+            return 0.0
+        self.paused[host] = now + left / 1000
+        return left / 1000
+
+    def backed_off_hosts(self) -> dict[str, int]:
+        """Every host backed off in this run, with how many answers (from all workers) paused it."""
+        found = self.call(self.client.hgetall, self.k("backoffs"), what="host back-offs")
+        return {as_text(host): int(count) for host, count in sorted(found.items())}
 
     def holds(self, host: str) -> bool:
         """Does this worker still hold `host`? Checked in Redis once the last renewal is too old to trust

@@ -46,6 +46,7 @@ class RunStatus:
     reclaimed: int
     refetched: int
     workers: list[WorkerStatus] = field(default_factory=list)
+    backed_off: dict[str, int] = field(default_factory=dict)  # host → answers that paused it (429/503/anti-bot)
 
     @property
     def left(self) -> int:
@@ -78,7 +79,8 @@ def run_status(client: redis.Redis, run_id: str | None = None) -> RunStatus | No
     reclaimed = sum(int(v) for v in client.hvals(key(run_id, "reclaimed")))
     return RunStatus(run_id, info.get("state", ""), info.get("archive", ""), int(info.get("sites", 0)),
                      int(client.scard(key(run_id, "done"))), int(client.zcount(key(run_id, "leases"), now, "+inf")),
-                     reclaimed, int(client.scard(key(run_id, "refetched"))), workers)
+                     reclaimed, int(client.scard(key(run_id, "refetched"))), workers,
+                     {as_text(h): int(n) for h, n in sorted(client.hgetall(key(run_id, "backoffs")).items())})
 
 
 def status_lines(status: RunStatus) -> list[str]:
@@ -92,11 +94,22 @@ def status_lines(status: RunStatus) -> list[str]:
              f"pages: {pages}; errors: {sum(w.errors for w in status.workers)}; "
              f"blocked sites: {sum(w.blocked for w in status.workers)}; {rate:.1f} pages/s (workers crawling, "
              f"each since its start)",
+             _backoff_line(status.backed_off),
              "worker\tstate\tpages\tpages/s\terrors\tblocked\tsites done\tclaimed\tlast heard"]
     for w in status.workers:
         lines.append(f"{w.name}\t{w.state}\t{w.pages}\t{w.pages_per_second:.2f}\t{w.errors}\t{w.blocked}\t"
                      f"{w.sites_done}\t{w.sites_claimed}\t{w.silent:.0f} s ago")
     return lines
+
+
+def _backoff_line(backed_off: dict[str, int]) -> str:
+    """Hosts backed off after 429/503/anti-bot answers, the most paused first (ten at most)."""
+    if not backed_off:
+        return "hosts backed off: none"
+    most = sorted(backed_off.items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{host} ×{count}" for host, count in most[:10])
+    return (f"hosts backed off: {len(backed_off)} ({sum(backed_off.values())} answers 429/503/anti-bot): {shown}"
+            + (", …" if len(most) > 10 else ""))
 
 
 def reset_run(client: redis.Redis, run_id: str | None = None) -> str | None:

@@ -2,7 +2,8 @@
 
 Called by `crawler.run.run_crawl` when the request names a Redis URL. Each worker writes
 runs/RUN+WORKER.json; the worker that finds no site left writes runs/RUN.json, the run's record: every
-worker, summed figures, the sites crawled again after a lease expired and the URLs scheduled again.
+worker, summed figures, the sites crawled again after a lease expired, the URLs scheduled again and the
+hosts backed off (host → answers that paused it).
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ def _crawl(request: CrawlRequest, cluster: ClusterWorker, archive: Path) -> Craw
 
 def _cluster_fields(cluster: ClusterWorker) -> dict[str, Any]:
     return {"run": cluster.run_id, "worker": cluster.name, "redis": mask_url(cluster.url),
-            "sites_done": list(cluster.done), "reclaimed": list(cluster.reclaimed)}
+            "sites_done": list(cluster.done), "reclaimed": list(cluster.reclaimed),
+            "backed_off_hosts": dict(sorted(cluster.backed_off.items()))}
 
 
 def run_record(archive: Path, cluster: ClusterWorker) -> dict[str, Any]:
@@ -163,4 +165,5 @@ def run_record(archive: Path, cluster: ClusterWorker) -> dict[str, Any]:
             "seeds": list({seed["url"]: seed for r in records for seed in r.get("seeds", [])}.values()),
             "stats": stats,
             "cluster": {"run": cluster.run_id, "workers": workers, "redis": mask_url(cluster.url),
-                        "reclaimed_sites": reclaimed, "refetched_urls": cluster.refetched()}}
+                        "reclaimed_sites": reclaimed, "refetched_urls": cluster.refetched(),
+                        "backed_off_hosts": cluster.backed_off_hosts()}}

@@ -75,6 +75,9 @@ SETTINGS: list[Setting] = [
     Setting("NIANBAO_CLUSTER_SITES", 8, "Sites a cluster worker claims at a time (a batch)."),
     Setting("NIANBAO_CLUSTER_REDIS_WAIT", 600.0,
             "Seconds a cluster worker waits for an unreachable Redis (a restart) before it gives up."),
+    Setting("NIANBAO_CLUSTER_BACKOFF_MAX", 300.0,
+            "Longest cluster-wide pause of a host after it answered 429/503 or an anti-bot challenge, in seconds "
+            "(its Retry-After is honoured up to this; without one the pause is the retry back-off of the attempt)."),
     Setting("NIANBAO_FAULT_KILL_AFTER_BYTES", 0,
             "Testing only: SIGKILL the crawl mid-record after this many WARC bytes."),
 ]
