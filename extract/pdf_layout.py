@@ -369,7 +369,8 @@ def _ruled(words: Sequence[Word], boxes: Sequence[Box]) -> tuple[list[_Found], l
     return found, headers, framed
 
 
-def _page_tables(words: Sequence[Word], boxes: Sequence[Box]) -> PageTables:
+def page_tables(words: Sequence[Word], boxes: Sequence[Box] = ()) -> PageTables:
+    """The tables of one page with what `join_pages` needs to rejoin a table broken across pages."""
     found, headers, framed = _ruled(words, boxes)
     lines = [line for line in _lines([word for index, word in enumerate(words) if index not in framed])
              if not _PAGE_MARK.match("".join(word.text for word in line))]  # "- 2 -" is no table row
@@ -401,12 +402,7 @@ def layout_tables(words: Sequence[Word], boxes: Sequence[Box] = ()) -> list[Tabl
     Ruled tables (`boxes`: the bounds of the page's drawn paths) are read cell by cell between their
     rules; tables drawn without rules are runs of lines holding figures, with columns where the figures
     and headers line up."""
-    return list(join_pages([_page_tables(words, boxes)]))
-
-
-def page_tables(words: Sequence[Word], boxes: Sequence[Box] = ()) -> PageTables:
-    """The tables of one page with what `join_pages` needs to rejoin a table broken across pages."""
-    return _page_tables(words, boxes)
+    return list(join_pages([page_tables(words, boxes)]))
 
 
 def _joined(above: Table, below: Table) -> Table | None:
