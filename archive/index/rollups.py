@@ -9,8 +9,12 @@
   filters that match names in either script (`search.spellings_of`) need not convert 10,000 names with
   OpenCC per index change. Triggers add new names with `simplified` empty; `update_names` (the index
   update's last step) fills it, and a reader converts the few still empty itself.
+- `agency_reports` (schema 6): one row per agency (province and agency as `report_years` groups them) with
+  the count of its dated reports, how many are undated, how many came on time under each deadline rule and
+  its first and last year — the coverage map's counts for 10,000 agencies without grouping 65,000 reports
+  (86 ms) on its first view. Kept by triggers on `report_years`, which the `documents` triggers rewrite.
 
-Triggers on `documents` and `agencies` keep both current whoever writes the index — the indexer, a
+Triggers on `documents` and `agencies` keep them current whoever writes the index — the indexer, a
 re-extraction, a migration or a test inserting rows — so they never disagree with the rows they summarise.
 """
 
@@ -20,8 +24,8 @@ import sqlite3
 
 from extract.metadata import to_simplified
 
-__all__ = ["REPORT_YEARS_QUERY", "create_rollups", "rebuild_rollups", "report_years_source", "simplified_names",
-           "update_names"]
+__all__ = ["AGENCY_REPORTS_QUERY", "REPORT_YEARS_QUERY", "agency_reports_source", "create_rollups", "rebuild_rollups",
+           "report_years_source", "simplified_names", "update_names"]
 
 _TABLES = """
 create table if not exists report_years (
@@ -36,6 +40,14 @@ create index if not exists report_years_published on report_years (first_publish
 create table if not exists names (
     kind text not null, stored text not null, simplified text, primary key (kind, stored)) without rowid;
 create index if not exists names_simplified on names (kind, simplified);
+create table if not exists agency_reports (
+    province text, agency text, reports integer not null, undated integer not null,
+    on_time_government integer not null, on_time_department integer not null, first_year integer,
+    last_year integer);
+create index if not exists agency_reports_agency on agency_reports (agency, province);
+create index if not exists agency_reports_province on agency_reports (province);
+create index if not exists agency_reports_last_year on agency_reports (last_year);
+create index if not exists agencies_province on agencies (province, agency);
 """
 
 
@@ -75,6 +87,23 @@ def _refresh(row: str) -> str:
         where {row}.year is null and id = {row}.id and is_report = 1 and year is null having count(*) > 0));"""
 
 
+_AGENCY_COLUMNS = ("province, agency, reports, undated, on_time_government, on_time_department, first_year, "
+                   "last_year")
+_AGENCY_AGGREGATE = ("count(*) as reports, total(first_day is null) as undated, total(on_time_government) as "
+                     "on_time_government, total(on_time_department) as on_time_department, min(year) as first_year, "
+                     "max(year) as last_year")
+
+
+def _refresh_agency(row: str) -> str:
+    """Statements recomputing the agency of the report `row` (new or old) from `report_years` as it is now
+    (`is`: a null province or agency is a group of its own, as `group by` makes it)."""
+    match = f"province is {row}.province and agency is {row}.agency"
+    return f"""
+    delete from agency_reports where {match};
+    insert into agency_reports ({_AGENCY_COLUMNS}) select {row}.province, {row}.agency, {_AGENCY_AGGREGATE}
+        from report_years where {match} and year is not null having count(*) > 0;"""
+
+
 def _names(row: str, kinds: tuple[str, ...]) -> str:
     return "".join(f"\n    insert or ignore into names select '{kind}', {row}.{kind}, null where {row}.{kind} "
                    f"is not null and {row}.{kind} != '';" for kind in kinds)
@@ -92,6 +121,16 @@ create trigger if not exists report_years_update after update of province, agenc
     {_refresh('old')}
     {_refresh('new')}
 end;
+create trigger if not exists agency_reports_insert after insert on report_years when new.year is not null begin
+    {_refresh_agency('new')}
+end;
+create trigger if not exists agency_reports_delete after delete on report_years when old.year is not null begin
+    {_refresh_agency('old')}
+end;
+create trigger if not exists agency_reports_update after update on report_years begin
+    {_refresh_agency('old')}
+    {_refresh_agency('new')}
+end;
 create trigger if not exists names_documents_insert after insert on documents begin
     {_names('new', ('agency', 'province'))}
 end;
@@ -107,14 +146,17 @@ end;
 """
 
 
-def create_rollups(conn: sqlite3.Connection) -> bool:
-    """Create the tables and their triggers where missing, filled from the rows already there; True when
-    they were created now (an index made before schema 5)."""
-    created = not conn.execute("select 1 from sqlite_master where name = 'report_years'").fetchone()
+def create_rollups(conn: sqlite3.Connection) -> list[str]:
+    """Create the tables and their triggers where missing, filled from the rows already there; returns the
+    tables created now (on an index made before schema 5 or 6)."""
+    missing = [name for name in ("report_years", "agency_reports")
+               if not conn.execute("select 1 from sqlite_master where name = ?", (name,)).fetchone()]
     conn.executescript(_TABLES + _TRIGGERS)
-    if created:
+    if "report_years" in missing:
         rebuild_rollups(conn)
-    return created
+    elif missing:
+        conn.execute(f"insert into agency_reports ({_AGENCY_COLUMNS}) {AGENCY_REPORTS_QUERY}")
+    return missing
 
 
 # report_years computed from the documents: what the table holds, for rebuilding it and for reading an index
@@ -126,6 +168,19 @@ REPORT_YEARS_QUERY = (
     "coalesce(year, -id)))")
 
 
+# agency_reports computed from report_years: what the table holds
+AGENCY_REPORTS_QUERY = (f"select province, agency, {_AGENCY_AGGREGATE} from report_years where year is not null "
+                        "group by province, agency")
+
+
+def agency_reports_source(conn: sqlite3.Connection) -> str:
+    """What to select agencies' reports from: `agency_reports`, or on an older index the query computing it."""
+    if conn.execute("select count(*) from sqlite_master where name in ('agency_reports', 'report_years')"
+                    ).fetchone()[0] == 2:
+        return "agency_reports"
+    return f"({AGENCY_REPORTS_QUERY.replace('from report_years', 'from ' + report_years_source(conn))})"
+
+
 def report_years_source(conn: sqlite3.Connection) -> str:
     """What to select reports from: the `report_years` table, or on an older index the query computing it."""
     if conn.execute("select 1 from sqlite_master where name = 'report_years'").fetchone():
@@ -135,7 +190,8 @@ def report_years_source(conn: sqlite3.Connection) -> str:
 
 def rebuild_rollups(conn: sqlite3.Connection) -> None:
     """Fill both tables again from `documents` and `agencies` (the triggers keep them current after)."""
-    conn.execute("delete from report_years")
+    conn.execute("delete from report_years")  # the triggers empty agency_reports with it, row by row
+    conn.execute("delete from agency_reports")
     conn.execute(f"insert into report_years ({_COLUMNS}) {REPORT_YEARS_QUERY}")
     for kind, table in (("agency", "documents"), ("province", "documents"), ("agency", "agencies"),
                         ("province", "agencies"), ("city", "agencies")):

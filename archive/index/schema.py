@@ -6,7 +6,8 @@ two-character queries, which trigram cannot match: a two-character query is a ph
 Neither stores the text again: `documents_fts` reads it from `documents` (external content) and
 `documents_chars` is contentless, so `index_text`/`unindex_text` keep both in step with `documents`.
 Schema 2 (this layout) took 100,000 documents from 2.6 to about 1.5 GB; schema 1 kept three copies.
-Schema 5 adds the tables the pages read instead of aggregating every document (`rollups.py`).
+Schema 5 adds the tables the pages read instead of aggregating every document (`rollups.py`); schema 6 adds
+`agency_reports`, one row per agency, for the coverage map.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from archive.index.rollups import create_rollups
 
 __all__ = ["SCHEMA_VERSION", "chars_of", "index_text", "open_index", "unindex_text"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +117,11 @@ def open_index(path: Path) -> sqlite_utils.Database:
         _migrate_2_to_3(db.conn, path)
     if 0 < version < 4:
         _migrate_3_to_4(db.conn)
-    if create_rollups(db.conn) and version:
-        logger.warning("%s: schema 5: report_years and names filled from the documents (kept by triggers from now)",
-                       path)
+    created = create_rollups(db.conn)
+    if created and version:
+        logger.warning("%s: %s filled from the documents (kept by triggers from now)", path,
+                       "schema 5: report_years, names and agency_reports" if "report_years" in created
+                       else "schema 6: agency_reports")
     db.conn.execute("insert or replace into meta values ('schema_version', ?)", (str(SCHEMA_VERSION),))
     db.conn.commit()
     return db

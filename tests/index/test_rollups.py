@@ -1,6 +1,7 @@
-"""Schema 5's rollups: `report_years` and `names` always equal what aggregating the documents gives — after
-direct writes, updates and deletes, after `nianbao index` from the WARCs, after re-extraction and after
-the migration of a schema-4 index — and the coverage counts read from them equal the cell-by-cell rule."""
+"""Schema 5's and 6's rollups: `report_years`, `agency_reports` and `names` always equal what aggregating the
+documents gives — after direct writes, updates and deletes, after `nianbao index` from the WARCs, after
+re-extraction and after the migration of a schema-4 or schema-5 index — and the coverage counts read from
+them equal the cell-by-cell rule."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 
 from archive.db import connect
 from archive.index.build import build_index
-from archive.index.rollups import REPORT_YEARS_QUERY, update_names
+from archive.index.rollups import AGENCY_REPORTS_QUERY, REPORT_YEARS_QUERY, update_names
 from archive.index.schema import SCHEMA_VERSION, open_index
 from archive.index.search import spellings_of
 from archive.serve.coverage import cells_of, coverage
@@ -35,6 +36,18 @@ def _computed(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
     return sorted(conn.execute(REPORT_YEARS_QUERY).fetchall(), key=repr)
 
 
+def _agencies_stored(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    return sorted(conn.execute("select * from agency_reports").fetchall(), key=repr)
+
+
+def _agencies_computed(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+    """Each agency's dated reports, grouped from the documents themselves (not from report_years)."""
+    return sorted(conn.execute(f"select province, agency, count(*), total(first_day is null), "
+                               "total(on_time_government), total(on_time_department), min(year), max(year) from "
+                               f"({REPORT_YEARS_QUERY}) where year is not null group by province, agency").fetchall(),
+                  key=repr)
+
+
 def _random_row(rng: random.Random, doc_id: int) -> tuple[object, ...]:
     return (doc_id, rng.choice(AGENCIES), rng.choice(PROVINCES), rng.choice((2021, 2022, 2023, None)),
             rng.choice(PUBLISHED), rng.choice(("html", "pdf", "docx", None)), rng.choice((0, 1, 1, 1)))
@@ -48,6 +61,7 @@ def test_report_years_follow_every_write_to_documents(tmp_path: Path) -> None:
         conn.execute("insert into documents (id, agency, province, year, published, kind, is_report) "
                      "values (?, ?, ?, ?, ?, ?, ?)", _random_row(rng, doc_id))
     assert _stored(conn) == _computed(conn) and len(_stored(conn)) > 30
+    assert _agencies_stored(conn) == _agencies_computed(conn) and len(_agencies_stored(conn)) > 15
     for _ in range(300):  # re-extraction, moves between agencies and years, copies removed
         doc_id = rng.randint(1, 200)
         action = rng.random()
@@ -62,6 +76,8 @@ def test_report_years_follow_every_write_to_documents(tmp_path: Path) -> None:
             conn.execute("insert or replace into documents (id, agency, province, year, published, kind, is_report) "
                          "values (?, ?, ?, ?, ?, ?, ?)", _random_row(rng, doc_id))
         assert _stored(conn) == _computed(conn), action
+        assert _agencies_stored(conn) == _agencies_computed(conn), action
+    assert sorted(conn.execute(AGENCY_REPORTS_QUERY).fetchall(), key=repr) == _agencies_stored(conn)
     conn.close()
 
 
@@ -123,16 +139,41 @@ def test_a_schema_4_index_gains_the_rollups_when_opened(tmp_path: Path, caplog: 
     expected = _computed(db.conn)
     for name in [r[0] for r in db.conn.execute("select name from sqlite_master where type = 'trigger'")]:
         db.conn.execute(f"drop trigger {name}")
-    db.conn.executescript("drop table report_years; drop table names; "
+    db.conn.executescript("drop table report_years; drop table names; drop table agency_reports; "
                           "update meta set value = '4' where key = 'schema_version';")
     db.conn.close()
     with caplog.at_level(logging.WARNING, logger="archive.index.schema"):
         db = open_index(path)
     assert any("schema 5" in r.getMessage() for r in caplog.records)
-    assert SCHEMA_VERSION == 5
+    assert SCHEMA_VERSION == 6
     assert _stored(db.conn) == expected
+    assert _agencies_stored(db.conn) == _agencies_computed(db.conn) != []
     db.conn.execute("delete from documents where id in (select main_id from report_years limit 3)")
     assert _stored(db.conn) == _computed(db.conn)  # the triggers came with it
+    assert _agencies_stored(db.conn) == _agencies_computed(db.conn)
+    db.conn.close()
+
+
+def test_a_schema_5_index_gains_agency_reports_when_opened(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "index.db"
+    db = open_index(path)
+    rng = random.Random(11)
+    for doc_id in range(1, 81):
+        db.conn.execute("insert into documents (id, agency, province, year, published, kind, is_report) "
+                        "values (?, ?, ?, ?, ?, ?, ?)", _random_row(rng, doc_id))
+    report_years = _stored(db.conn)
+    for name in ("agency_reports_insert", "agency_reports_delete", "agency_reports_update"):
+        db.conn.execute(f"drop trigger {name}")
+    db.conn.executescript("drop table agency_reports; update meta set value = '5' where key = 'schema_version';")
+    db.conn.close()
+    with caplog.at_level(logging.WARNING, logger="archive.index.schema"):
+        db = open_index(path)
+    assert [r.getMessage().split(": ", 1)[1] for r in caplog.records] == [
+        "schema 6: agency_reports filled from the documents (kept by triggers from now)"]
+    assert _stored(db.conn) == report_years
+    assert _agencies_stored(db.conn) == _agencies_computed(db.conn) != []
+    db.conn.execute("update documents set year = 2023 where id in (select main_id from report_years limit 5)")
+    assert _agencies_stored(db.conn) == _agencies_computed(db.conn)
     db.conn.close()
 
 
@@ -187,6 +228,10 @@ def test_coverage_counts_equal_the_cell_by_cell_rule(tmp_path: Path, today: date
                         (doc_id, names[n], ("浙江省", "廣東省", "贵州省")[n % 3], rng.choice((2019, 2021, 2022, 2023)),
                          rng.choice(("2023-01-20", "2023-03-30", "2024-01-31", "2024-02-01", "2024-03-31", "2023-04-31",
                                      "", None)), rng.choice(("html", "pdf")), rng.choice((0, 1, 1))))
+    # reports on the current year or later (a wrong year, mostly): one agency with others, one with only such
+    db.conn.execute("insert into documents (id, agency, province, year, published, kind, is_report) values "
+                    f"(300, ?, '浙江省', {today.year}, '{today.year}-01-02', 'html', 1), "
+                    f"(301, '新设局', '浙江省', {today.year + 1}, '', 'pdf', 1)", (names[0],))
     db.conn.commit()
     levels = {("浙江省", names[3]): "government", ("廣東省", names[1]): "department"}
     db.conn.row_factory = sqlite3.Row  # as the pages read
@@ -200,6 +245,10 @@ def test_coverage_counts_equal_the_cell_by_cell_rule(tmp_path: Path, today: date
             counts.setdefault(prov, Counter())[state] += 1
         assert data.counts == counts
     assert len(data.agencies) >= 5 and data.years[0] == 2019
+    by_rollup = [coverage(db.conn, province, today, "", levels) for province in ("", "广东省", "浙江省")]
+    assert ("浙江省", "新设局") in by_rollup[0].agencies and by_rollup[2].counts["浙江省"]
+    db.conn.execute("drop table agency_reports")  # as an index made before schema 6 reads
+    assert [coverage(db.conn, province, today, "", levels) for province in ("", "广东省", "浙江省")] == by_rollup
     db.conn.close()
 
 
