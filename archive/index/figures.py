@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -22,11 +23,14 @@ from typing import IO, Any
 import sqlite_utils
 
 from archive.db import read_only
+from archive.index.headlines import create_headlines
 from archive.serve.deadlines import deadline, is_government, seed_levels, status
 from extract.tables import APPLICANT_COLUMNS, RESULT_ROWS, REVIEW_COLUMNS, ReportParse, parse_report
 
 __all__ = ["FORM_SHEETS", "HEADLINE_CELLS", "REPORT_COLUMNS", "WIDE_COLUMNS", "ensure_schema", "export_wide",
            "form_sheets", "headline_where", "update_figures", "wide_records"]
+
+logger = logging.getLogger(__name__)
 
 _SCHEMA = """
 create table if not exists report_figures (document_id integer, section text, row_label text, col_label text,
@@ -77,6 +81,11 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     columns = {row[1] for row in db.conn.execute("pragma table_info(report_figures)")}
     if "note" not in columns:
         db.conn.execute("alter table report_figures add column note text")
+    if create_headlines(db.conn, HEADLINE_CELLS):
+        filled = db.conn.execute("select count(*) from headline_figures").fetchone()[0]
+        if filled:
+            logger.warning("headline_figures filled from the report figures: %d agency-year cells (kept by triggers "
+                           "from now)", filled)
 
 
 ParseJob = tuple[str, str, int | None, str]  # a report's text, tables (JSON), year and extraction error

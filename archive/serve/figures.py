@@ -14,7 +14,7 @@ import sqlite3
 from functools import partial
 from pathlib import Path
 
-from archive.index.figures import headline_where
+from archive.index.figures import HEADLINE_CELLS, headline_where
 from archive.index.search import spellings_of
 from archive.serve.cache import memo
 from archive.serve.pages import connect, e, page, table
@@ -34,6 +34,8 @@ Series = dict[int, dict[str, float]]  # year → metric → value
 def series(conn: sqlite3.Connection, column: str, value: str) -> Series:
     """Each metric by year for one agency or one province (either script)."""
     names = spellings_of(conn, column, value)
+    if conn.execute("select 1 from sqlite_master where name = 'headline_figures'").fetchone():
+        return _series_of_headlines(conn, column, names)
     cells = [cell for cells in METRICS.values() for cell in cells]
     # one row per agency-year (its copies' largest value of each cell), grouped in the facets index's order
     # so SQLite needs no sort; the cells as literals, which the partial index of archive.index.figures matches;
@@ -51,6 +53,20 @@ def series(conn: sqlite3.Connection, column: str, value: str) -> Series:
                 if found[cell] is not None:
                     out.setdefault(int(year), {}).setdefault(metric, 0.0)
                     out[int(year)][metric] += float(found[cell])
+    return out
+
+
+def _series_of_headlines(conn: sqlite3.Connection, column: str, names: list[str]) -> Series:
+    """`series` read from `headline_figures` (one row per agency, year and cell) instead of the figures of
+    every report; an agency-year under two spellings of the province counts once, as in `series`."""
+    metric_of = {HEADLINE_CELLS.index(cell): metric for metric, cells in METRICS.items() for cell in cells}
+    out: Series = {}
+    for year, cell, value in conn.execute(
+            "select year, cell, sum(value) from (select year, cell, max(value) as value from headline_figures where "
+            f"{column} in ({', '.join('?' * len(names))}) group by agency, year, cell) group by year, cell", names):
+        if cell in metric_of:
+            by_metric = out.setdefault(int(year), {})
+            by_metric[metric_of[cell]] = by_metric.get(metric_of[cell], 0.0) + float(value)
     return out
 
 

@@ -11,6 +11,7 @@ import sqlite3
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -252,30 +253,94 @@ def test_coverage_counts_equal_the_cell_by_cell_rule(tmp_path: Path, today: date
     db.conn.close()
 
 
-def test_figures_series_reads_the_headline_index(tmp_path: Path) -> None:
+def _reports_with_figures(path: Path) -> Any:
+    """An index of six report documents (two agencies, an HTML page and a PDF copy of one year) with the
+    figures the index update parses from them."""
     from archive.index.figures import update_figures
-    from archive.serve.figures import series
     from crawler.demo.reports import as_lines, make_report
 
-    db = open_index(tmp_path / "index.db")
-    for doc_id, year in ((1, 2022), (2, 2023)):
-        text = "\n".join(as_lines(make_report("德清县应急管理局", year, doc_id)))
-        db.conn.execute("insert into documents (id, agency, province, year, is_report, text) values "
-                        "(?, '德清县应急管理局', '浙江省', ?, 1, ?)", (doc_id, year, text))
+    db = open_index(path)
+    rows = [(1, "德清县应急管理局", "浙江省", 2022, "html"), (2, "德清县应急管理局", "浙江省", 2023, "html"),
+            (3, "德清县应急管理局", "浙江省", 2023, "pdf"), (4, "德清縣財政局", "浙江省", 2023, "html"),
+            (5, "德清县财政局", "浙江省", 2022, "html"), (6, "遂溪县财政局", "廣東省", 2023, "html")]
+    for doc_id, agency, province, year, kind in rows:
+        text = "\n".join(as_lines(make_report(agency, year, doc_id)))
+        db.conn.execute("insert into documents (id, agency, province, year, kind, is_report, text) values "
+                        "(?, ?, ?, ?, ?, 1, ?)", (doc_id, agency, province, year, kind, text))
     update_figures(db)
-    sql = str(db.conn.execute("select sql from sqlite_master where name = 'report_figures_headline'").fetchone()[0])
-    assert "where" in sql.lower()
+    return db
+
+
+def _headlines(conn: sqlite3.Connection) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    from archive.index.figures import HEADLINE_CELLS
+    from archive.index.headlines import headlines_query
+
+    stored = sorted(conn.execute("select * from headline_figures").fetchall(), key=repr)
+    return stored, sorted(conn.execute(headlines_query(HEADLINE_CELLS)).fetchall(), key=repr)
+
+
+def test_figures_series_reads_headline_figures_else_the_headline_index(tmp_path: Path) -> None:
+    from archive.serve.figures import series
+
+    db = _reports_with_figures(tmp_path / "index.db")
     plan: list[str] = []
     db.conn.set_trace_callback(plan.append)
     got = series(db.conn, "province", "浙江省")
     db.conn.set_trace_callback(None)
+    assert [q for q in plan if "headline_figures" in q] and not [q for q in plan if "report_figures" in q]
+    received = {doc: db.conn.execute("select value from report_figures where document_id = ? and section = '三' and "
+                                     "row_label = '一、本年新收政府信息公开申请数量' and col_label = '总计'",
+                                     (doc,)).fetchone()[0] for doc in (2, 3, 4)}
+    # the 2023 report of 德清县应急管理局 counts once (its largest copy), plus 德清縣財政局's
+    assert got[2023]["依申请公开 收到申请"] == max(received[2], received[3]) + received[4]
+    for name in ("headline_figures_insert", "headline_figures_delete", "headline_documents_insert",
+                 "headline_documents_delete", "headline_documents_update"):
+        db.conn.execute(f"drop trigger {name}")
+    db.conn.execute("drop table headline_figures")  # as an index made before it reads
+    sql = str(db.conn.execute("select sql from sqlite_master where name = 'report_figures_headline'").fetchone()[0])
+    assert "where" in sql.lower()
+    plan.clear()
+    db.conn.set_trace_callback(plan.append)
+    assert series(db.conn, "province", "浙江省") == got
+    db.conn.set_trace_callback(None)
     [query] = [q for q in plan if "report_figures" in q]
     steps = " ".join(str(r[3]) for r in db.conn.execute("explain query plan " + query))
     assert "report_figures_headline" in steps
-    received = db.conn.execute("select value from report_figures where document_id = 2 and section = '三' and "
-                               "row_label = '一、本年新收政府信息公开申请数量' and col_label = '总计'").fetchone()[0]
-    assert got[2023]["依申请公开 收到申请"] == received
     db.conn.close()
+
+
+def test_headline_figures_follow_every_write_to_documents_and_figures(tmp_path: Path) -> None:
+    from archive.index.figures import HEADLINE_CELLS
+
+    rng = random.Random(3)
+    db = _reports_with_figures(tmp_path / "index.db")
+    conn = db.conn
+    stored, computed = _headlines(conn)
+    assert stored == computed and len(stored) == 5 * 5
+    for _ in range(150):
+        doc_id, action = rng.randint(1, 8), rng.random()
+        if action < 0.15:
+            conn.execute("delete from documents where id = ?", (doc_id,))
+        elif action < 0.45:
+            column, values = rng.choice((("year", (2022, 2023, None)), ("is_report", (0, 1)),
+                                         ("agency", ("德清县应急管理局", "德清县财政局", None)),
+                                         ("province", ("浙江省", "廣東省", None))))
+            conn.execute(f"update documents set {column} = ? where id = ?", (rng.choice(values), doc_id))
+        elif action < 0.6:
+            conn.execute("insert or replace into documents (id, agency, province, year, kind, is_report) values "
+                         "(?, ?, '浙江省', ?, 'pdf', 1)", (doc_id, rng.choice(("德清县应急管理局", "德清县财政局")),
+                                                           rng.choice((2022, 2023))))
+        elif action < 0.8:
+            conn.execute("delete from report_figures where rowid in (select rowid from report_figures where "
+                         "document_id = ? and section in ('三', '四') order by random() limit 40)", (doc_id,))
+        else:
+            section, row, col = rng.choice(HEADLINE_CELLS)
+            conn.execute("insert into report_figures (document_id, section, row_label, col_label, value) values "
+                         "(?, ?, ?, ?, ?)", (doc_id, section, row, col, rng.choice((0, 7, 300, None))))
+        stored, computed = _headlines(conn)
+        assert stored == computed, action
+    assert stored
+    conn.close()
 
 
 def test_figures_parsed_on_the_workers_equal_those_parsed_in_process(tmp_path: Path) -> None:
