@@ -3,12 +3,19 @@ side by side with plain `trafilatura.extract` and with `chardet.detect` on the s
 accuracy and time against chardet and charset_normalizer on the encoding corpus (tests/fixtures/encodings);
 mojibake precision and recall against ftfy (tests/extract/mojibake_eval.py).
 
-    python -m bench.extract [--generated 400] [--only corpus]
+    python -m bench.extract [--generated 400] [--only corpus|decoding] [--before TREE]
+
+Example: time the decoder of an untouched copy of the code side by side with this one, turn by turn:
+
+    git archive HEAD | tar -x -C /tmp/before && python -m bench.extract --only decoding --before /tmp/before
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -50,9 +57,27 @@ def _read_as(body: bytes, name: str | None) -> str | None:
 
 
 NIANBAO = "nianbao decode_html: text"
+BEFORE = "nianbao before the change: text"
 
 
-def _detectors() -> dict[str, Callable[[bytes], str | None]]:
+def decoder_from(tree: Path) -> Callable[[bytes], str]:
+    """`decode_html(body).text` of the `extract` package of another checkout (`tree`), imported under a name
+    of its own so that both versions run in one process."""
+    name = "extract_before"
+    package = tree / "extract"
+    spec = importlib.util.spec_from_file_location(name, package / "__init__.py",
+                                                  submodule_search_locations=[str(package)])
+    if spec is None or spec.loader is None or not package.is_dir():
+        raise SystemExit(f"--before {tree}: no extract/ package there "
+                         "(make one with `git archive HEAD | tar -x -C DIR`)")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    decoding = importlib.import_module(f"{name}.decoding")
+    return lambda body: decoding.decode_html(body).text
+
+
+def _detectors(before: Path | None = None) -> dict[str, Callable[[bytes], str | None]]:
     """Each detector's answer: a text (names ending in "text") or an encoding name."""
     import chardet
     import charset_normalizer
@@ -63,8 +88,10 @@ def _detectors() -> dict[str, Callable[[bytes], str | None]]:
         best = charset_normalizer.from_bytes(body).best()
         return best.encoding if best else None
 
-    return {NIANBAO: lambda body: decode_html(body).text,
-            "nianbao, declarations ignored: text": lambda body: _decide(body, "", "").text,
+    detectors: dict[str, Callable[[bytes], str | None]] = {NIANBAO: lambda body: decode_html(body).text}
+    if before is not None:
+        detectors[BEFORE] = decoder_from(before)
+    return {**detectors, "nianbao, declarations ignored: text": lambda body: _decide(body, "", "").text,
             "chardet.detect: name": lambda body: chardet.detect(body)["encoding"],
             # The same job as ours, bytes to text: chardet's answer, then the decoding it names.
             "chardet.detect + decode: text": lambda body: _read_as(body, chardet.detect(body)["encoding"]),
@@ -88,21 +115,26 @@ def _fastest_times(corpus: list[tuple[str, Path, bytes]], detectors: dict[str, C
     a load from other processes lengthens some timings, never shortens one, so the minimum is steady on a
     shared machine where whole-pass times are not."""
     fastest = {name: [float("inf")] * len(corpus) for name in detectors}
-    for _ in range(repeats):
+    order = list(detectors.items())
+    for turn in range(repeats):
+        # Each pass starts with another detector: the first to read a file after the previous one's work
+        # finds colder caches.
+        rotated = order[turn % len(order):] + order[:turn % len(order)]
         for i, (_folder, _path, body) in enumerate(corpus):
-            for name, detect in detectors.items():
+            for name, detect in rotated:
                 start = time.perf_counter()
                 detect(body)
                 fastest[name][i] = min(fastest[name][i], time.perf_counter() - start)
     return fastest
 
 
-def decoding_accuracy(corpus: list[tuple[str, Path, bytes]], repeats: int = 1) -> dict[str, Score]:
+def decoding_accuracy(corpus: list[tuple[str, Path, bytes]], repeats: int = 1,
+                      before: Path | None = None) -> dict[str, Score]:
     """Per detector: a file is right when the text it yields equals a right reading of the bytes.
 
     Each detector is warmed up first (lazy imports and models). Its time is the sum over the files of the
-    fastest of `repeats` timings."""
-    detectors = _detectors()
+    fastest of `repeats` timings. `before`: a checkout whose decoder is timed alongside ours."""
+    detectors = _detectors(before)
     for detect in detectors.values():
         detect(corpus[0][2])
     fastest = _fastest_times(corpus, detectors, repeats)
@@ -120,16 +152,25 @@ def decoding_accuracy(corpus: list[tuple[str, Path, bytes]], repeats: int = 1) -
     return table
 
 
-def run_corpus() -> None:
-    """Print decoding accuracy and time on the encoding corpus, and mojibake precision/recall vs ftfy."""
+def run_decoding(before: Path | None = None) -> None:
+    """Print decoding accuracy and time on the encoding corpus, with the load average around the timing."""
     corpus = encoding_corpus()
     print(f"encoding corpus: {len(corpus)} files (Chinese, UTF-8, UTF-16/32), "
           f"{sum(len(b) for _f, _p, b in corpus) / 1e6:.2f} MB, no HTTP header; "
           "time: per file the fastest of 15 turns after a warm-up, summed over the files")
-    table = decoding_accuracy(corpus, repeats=15)
+    load = os.getloadavg()[0]
+    cpu = time.process_time()
+    table = decoding_accuracy(corpus, repeats=15, before=before)
+    print(f"  load average {load:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores, "
+          f"{time.process_time() - cpu:.1f} s of CPU")
     for name, score in table.items():
-        print(f"  {name:38} {score.right:3}/{score.n} right {1000 * score.seconds:7.1f} ms "
-              f"({score.ratio:4.1f}x nianbao's time)  wrong: {', '.join(score.wrong[:6]) or '-'}")
+        print(f"  {name:38} {score.right:3}/{score.n} right {1000 * score.seconds:7.2f} ms "
+              f"({score.ratio:4.2f}x nianbao's time)  wrong: {', '.join(score.wrong[:6]) or '-'}")
+
+
+def run_corpus(before: Path | None = None) -> None:
+    """Print decoding accuracy and time on the encoding corpus, and mojibake precision/recall vs ftfy."""
+    run_decoding(before)
     from tests.extract.mojibake_eval import print_against_ftfy
 
     print_against_ftfy()
@@ -210,9 +251,15 @@ def run(name: str, pages: list[bytes]) -> None:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--generated", type=int, default=400)
-    parser.add_argument("--only", choices=["corpus"], help="only the encoding and mojibake corpora")
+    parser.add_argument("--only", choices=["corpus", "decoding"],
+                        help="corpus: only the encoding and mojibake corpora; decoding: only the encoding corpus")
+    parser.add_argument("--before", type=Path, metavar="TREE",
+                        help="a checkout (e.g. of HEAD, before a change) whose decoder is timed alongside ours")
     args = parser.parse_args(argv)
-    run_corpus()
+    if args.only == "decoding":
+        run_decoding(args.before)
+        return
+    run_corpus(args.before)
     print("\nreport tables (bench.table_completeness):")
     from bench.table_completeness import main as table_completeness
 

@@ -12,6 +12,7 @@ Every valid Big5 byte string also decodes as GB18030, so "GB18030 succeeded" alo
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_BOM_BYTES = tuple(bom for bom, _codec in _BOMS)
 # chardet answers taken as the text of a page no Chinese reading fits: multi-byte encodings whose strict
 # success means something (a single-byte answer decodes anything).
 _GUESSABLE = frozenset({"euc_jp", "shift_jis", "cp932", "euc_jis_2004", "shift_jis_2004", "euc_kr", "cp949",
@@ -67,10 +69,11 @@ def charset_from_content_type(content_type: str | None) -> str:
 
 
 def _meta_charset(body: bytes) -> str:
-    match = _META_CHARSET.search(body[:4096]) or _XML_ENCODING.match(body[:512])
+    match = _META_CHARSET.search(body, 0, 4096) or _XML_ENCODING.match(body, 0, 512)
     return match.group(1).decode("ascii", "replace").strip().lower() if match else ""
 
 
+@functools.lru_cache(maxsize=256)
 def _normalise(label: str) -> str:
     """Python codec name for a label, '' when unknown."""
     try:
@@ -102,6 +105,33 @@ def _strict_gb18030(body: bytes) -> str | None:
         return None
 
 
+def _strict_big5(body: bytes) -> tuple[str, str] | None:
+    """(codec, text): Big5-HKSCS strictly, else cp950, or None.
+
+    Both read a byte below 0x80 alone and any other as the lead of a pair, so where Big5-HKSCS fails a
+    character starts for cp950 too: cp950 decodes from there first (on GB bytes it mostly fails within a
+    few characters, where starting over would read the page again), the part before only if the rest
+    succeeds."""
+    try:
+        return "big5hkscs", body.decode("big5hkscs")
+    except UnicodeDecodeError as error:
+        where = error.start
+    try:
+        rest = body[where:].decode("cp950")
+        return "cp950", body[:where].decode("cp950") + rest
+    except UnicodeDecodeError:
+        return None
+
+
+def _strict_family(body: bytes, codec: str) -> tuple[str, str] | None:
+    """(codec, text) for the first codec of `codec`'s family (Big5-HKSCS then cp950) that decodes strictly."""
+    if codec in ("big5hkscs", "cp950"):
+        return _strict_big5(body)
+    text = _strict(body, codec)
+    return None if text is None else (codec, text)
+
+
+@functools.lru_cache(maxsize=256)
 def _same_family(label: str, codec: str) -> bool:
     if label == codec:
         return True
@@ -125,6 +155,8 @@ class _Decision:
 
 
 def _bom(body: bytes) -> tuple[str, int] | None:
+    if not body.startswith(_BOM_BYTES):  # most pages: one test instead of five
+        return None
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return codec, len(bom)
@@ -133,9 +165,9 @@ def _bom(body: bytes) -> tuple[str, int] | None:
 
 def _wide_without_bom(body: bytes) -> tuple[str, str] | None:
     """UTF-16/32 text without a BOM, or None. Pages in any other encoding carry no zero byte."""
-    sample = body[:4096]
-    if b"\x00" not in sample or len(sample) < 8:
+    if body.find(b"\x00", 0, 4096) < 0 or len(body) < 8:
         return None
+    sample = body[:4096]
     size = len(sample) - len(sample) % 4
     quarter = size // 4
     zeros = [sample[i:size:4].count(0) for i in range(4)]
@@ -169,21 +201,12 @@ def _chinese_readings(body: bytes, skip: str = "") -> list[tuple[str, str, Readi
     for family in (("gb18030",), ("big5hkscs", "cp950")):
         if skip and skip in family:
             continue
-        for codec in family:
-            text = _strict(body, codec)
-            if text is not None:
-                readings.append((codec, text, measure(text)))
-                break
+        found = _strict_family(body, family[0])
+        if found is not None:
+            readings.append((*found, measure(found[1])))
         if readings and readings[0][0] == "gb18030" and is_chinese(readings[0][2]):
             break
     return readings
-
-
-def _other_reading_exists(body: bytes, skip: str) -> bool:
-    """Whether the other Chinese family decodes the bytes strictly."""
-    families = (("gb18030",), ("big5hkscs", "cp950"))
-    return any(_strict(body, codec) is not None
-               for family in families if skip not in family for codec in family)
 
 
 def _best(readings: list[tuple[str, str, Reading]]) -> tuple[str, str, Reading] | None:
@@ -207,19 +230,16 @@ def _as_declared(body: bytes, decision: _Decision) -> Decoded | None:
     chinese = label in _GB_FAMILY or label in _BIG5_FAMILY
     if not label or label in ("utf-8", "hz"):
         return None
-    codecs_ = ("gb18030",) if label in _GB_FAMILY else ("big5hkscs", "cp950") if chinese else (label,)
-    for codec in codecs_:
-        text = _strict(body, codec)
-        if text is not None:
-            break
-    else:
+    found = _strict_family(body, "gb18030" if label in _GB_FAMILY else "big5hkscs" if chinese else label)
+    if found is None:
         return None
+    codec, text = found
     if not chinese and label not in _SINGLE_BYTE:
         return decision.result(text, codec, decision.origin)  # Japanese, Korean, …: as declared
     skip = codec if chinese else ""
     # GB bytes seldom decode as Big5, and a failed try costs less than measuring; Big5 bytes nearly always
     # decode as GB18030, so a Big5 declaration goes straight to measuring.
-    if codec == "gb18030" and not _other_reading_exists(body, skip):
+    if codec == "gb18030" and _strict_big5(body) is None:
         return decision.result(text, codec, decision.origin)  # nothing else the bytes could be
     # A first look at a few CJK characters settles most declared pages; a doubtful one is measured in full
     # before another reading may overrule it.

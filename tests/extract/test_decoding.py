@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from extract.decoding import decode_html, decode_text
@@ -228,3 +230,113 @@ def test_xml_declaration_counts_as_the_pages_own_declaration() -> None:
             + "</title></channel></rss>").encode("big5")
     decoded = decode_html(body)
     assert (decoded.declared_meta, decoded.codec, decoded.source) == ("big5", "big5hkscs", "meta")
+
+
+# --- cheaper equivalent work (issue 15): the same answers, less decoding and scanning
+
+def test_big5_shortcuts_agree_with_trying_both_codecs() -> None:
+    # Where Big5-HKSCS rejects a pair, cp950 has read the bytes before alike, so it may go on from there
+    # (and decode the part before only if the rest succeeds): checked on every pair, after and before others.
+    from extract.decoding import _strict_big5
+
+    def both(body: bytes) -> tuple[str, str] | None:
+        for codec in ("big5hkscs", "cp950"):
+            try:
+                return codec, body.decode(codec)
+            except UnicodeDecodeError:
+                continue
+        return None
+
+    for lead in range(0x80, 0x100):
+        for trail in range(0x100):
+            for body in (bytes((lead, trail)), b"ab" + bytes((lead, trail)) + b"\xa4\x40\xa3",
+                         "公開".encode("big5") + bytes((lead, trail)) + b"\xa3\xe1"):  # A3E1: cp950 only
+                assert _strict_big5(body) == both(body), body.hex()
+
+
+class _CountingBytes(bytes):
+    """A body that records, for each decoding of it or of a slice of it, the codec and the bytes read."""
+
+    read: list[tuple[str, int]]
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        part = super().__getitem__(key)
+        if isinstance(part, int):
+            return part
+        counting = _CountingBytes(part)
+        counting.read = self.read
+        return counting
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        try:
+            text = super().decode(encoding, errors)
+        except UnicodeDecodeError as error:
+            self.read.append((encoding, error.start))
+            raise
+        self.read.append((encoding, len(self)))
+        return text
+
+
+def test_the_big5_try_on_a_gb_page_reads_no_byte_twice() -> None:
+    # GB bytes both Big5 codecs reject: Big5-HKSCS stops at C8CB, cp950 earlier (at C8CF: it lacks HKSCS's
+    # rows C6A1–C8FE). cp950 goes on from where Big5-HKSCS stopped instead of reading the page again.
+    body = _CountingBytes(page(simplified(), "gb2312").encode("gbk"))
+    body.read = []
+    decoded = decode_html(body)
+    assert (decoded.codec, decoded.source) == ("gb18030", "meta")
+    stops = []
+    for codec in ("big5hkscs", "cp950"):
+        try:
+            body.decode(codec)
+        except UnicodeDecodeError as error:
+            stops.append(error.start)
+    big5 = [read for codec, read in body.read if codec in ("big5hkscs", "cp950")][:-2]  # the two just above
+    assert sum(big5) <= max(stops), (big5, stops)
+
+
+def test_confirming_a_declared_big5_page_leaves_its_markup_to_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A feed's first 80 CJK characters lie among kilobytes of markup: the regex that finds CJK runs is
+    # handed only the non-ASCII characters (split off in C), not the markup around them.
+    from extract import plausibility
+
+    scanned = []
+    regex = plausibility._CJK_RUN
+
+    class Recording:
+        def findall(self, text: str, start: int = 0, end: int = sys.maxsize) -> list[str]:
+            scanned.append(len(text[start:end]))
+            return regex.findall(text, start, end)
+
+    items = "".join(f'<item><link>http://example.org/{n}</link><title>{ch}</title></item>\n'
+                    for n, ch in enumerate(traditional()[:400]))
+    body = page(items, "big5").encode("big5")
+    monkeypatch.setattr(plausibility, "_CJK_RUN", Recording())
+    decoded = decode_html(body)
+    assert (decoded.codec, decoded.source) == ("big5hkscs", "meta")
+    assert 0 < sum(scanned) < 400, scanned  # the markup alone up to the 80th hanzi is ~5,000 characters
+
+
+@pytest.mark.parametrize("cap", [4, 80, 500])
+def test_measure_counts_as_a_plain_scan_does(cap: int) -> None:
+    # measure() splits the non-ASCII characters off in C and counts common hanzi with encoding tables: it must
+    # count exactly what a regex over the whole text and a set lookup per character count.
+    import re
+
+    from bench.extract import encoding_corpus
+    from extract.plausibility import COMMON_HANZI, SCORE_CAP, measure
+
+    cjk_run = re.compile(r"[\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+    foreign = re.compile(r"[\u3040-\u30ff\u3130-\u318f\uac00-\ud7af]")
+
+    def plain(text: str) -> tuple[int, int, int]:
+        cjk = "".join(cjk_run.findall(text, 0, SCORE_CAP))[:cap]
+        kana_hangul = len(foreign.findall(cjk))
+        return len(cjk) - kana_hangul, sum(ch in COMMON_HANZI for ch in cjk), kana_hangul
+
+    texts = ["", "ascii only ?? ~{", "問題?\ud800公開\udfff", "𠮷年度报告?" * 300, "x" * 5000 + "国" * 10,
+             "の한국" + simplified(), "中" * (SCORE_CAP + 10)]
+    for _folder, _path, body in encoding_corpus(["GB2312", "Big5", "EUC-JP", "EUC-KR", "utf-8"]):
+        texts += [body.decode(codec, "replace") for codec in ("gb18030", "big5hkscs", "utf-8", "latin-1")]
+    for text in texts:
+        reading = measure(text, cap)
+        assert (reading.hanzi, reading.common, reading.foreign) == plain(text), text[:40]
