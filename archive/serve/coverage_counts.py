@@ -2,8 +2,8 @@
 province, and the status of the cells shown.
 
 One query walks the seeds in the order of their (province, agency) index with what their counts need —
-the `agency_reports` row (schema 6: no grouping of 65,000 reports), whether the seed URL never answered,
-the simplified name — a second adds the few agencies only a report names, and one Python pass counts
+the `agency_reports` row (schema 6: no grouping of 65,000 reports), whether the seed URL never answered —
+a second adds the few agencies only a report names, and one Python pass counts
 them; the first view after an index change pays that pass over 10,000 agencies, the views after it read
 the memo (`cache.memo`).
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -64,6 +65,7 @@ def _spellings(conn: sqlite3.Connection, column: str, value: str) -> list[str]:
 
 # one agency's dated reports: (reports, undated, on time as a government, as a department, last year held)
 _Held = tuple[int, int, int, int, bool]
+_LEVELS = ("government", "department")  # the seeds' levels deadlines.is_government knows
 
 
 def _held_before(conn: sqlite3.Connection, agencies: list[str], this_year: int) -> dict[tuple[str, str], _Held]:
@@ -84,8 +86,20 @@ def _held_before(conn: sqlite3.Connection, agencies: list[str], this_year: int) 
 
 # columns of an agency's row: province, agency, its seed URL (None when no seed names it), whether that URL
 # never answered, its dated reports, undated ones, on time as a government, as a department, last year
-# with a report, simplified name (None when the index has none yet)
-_AgencyRow = tuple[str, str, str | None, int, int, float, float, float, int | None, str | None]
+# with a report
+_AgencyRow = tuple[str, str, str | None, int, int, float, float, float, int | None]
+# agency name → a people's government by its name alone (its simplified spelling never changes): kept for
+# the server's life, so an index change costs only the names it adds
+_RULES: dict[str, bool] = {}
+
+
+def _name_rules(conn: sqlite3.Connection, names: Iterable[str]) -> dict[str, bool]:
+    """`_RULES`, holding every one of `names` (those new to it read from the index's simplified names)."""
+    missing = [name for name in names if name not in _RULES]
+    if missing:
+        folded = simplified_names(conn, "agency") if len(missing) > 50 else None
+        _RULES.update((name, is_government(name, "", folded.get(name) if folded else None)) for name in missing)
+    return _RULES
 
 
 def _agency_rows(conn: sqlite3.Connection, province: str, city: str) -> list[_AgencyRow]:
@@ -102,23 +116,21 @@ def _agency_rows(conn: sqlite3.Connection, province: str, city: str) -> list[_Ag
         seeds_where += f" and a.city in ({', '.join('?' * len(cities))})"
         seeds_params += cities
     source = agency_reports_source(conn)
-    has_names = conn.execute("select 1 from sqlite_master where name = 'names'").fetchone()
-    simplified = "(select simplified from names where kind = 'agency' and stored = {})" if has_names else "null"
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: 10,000 rows
     rows = cursor.execute(
         "select coalesce(a.province, ''), a.agency, a.url, not exists (select 1 from captures c where c.url = a.url "
         "and c.status between 200 and 399), coalesce(h.reports, 0), coalesce(h.undated, 0), "
-        "coalesce(h.on_time_government, 0), coalesce(h.on_time_department, 0), h.last_year, "
-        f"{simplified.format('a.agency')} from agencies a left join {source} h on h.agency = a.agency and "
+        "coalesce(h.on_time_government, 0), coalesce(h.on_time_department, 0), h.last_year "
+        f"from agencies a left join {source} h on h.agency = a.agency and "
         f"coalesce(h.province, '') = coalesce(a.province, '') where 1{seeds_where} order by a.province, a.agency",
         seeds_params).fetchall()
     if not city:  # only seeds carry a city
         held_only = cursor.execute(
             "select coalesce(h.province, ''), coalesce(h.agency, ''), null, 0, h.reports, h.undated, "
-            f"h.on_time_government, h.on_time_department, h.last_year, {simplified.format('h.agency')} from "
-            f"{source} h where not exists (select 1 from agencies x where x.agency = h.agency and "
-            f"coalesce(x.province, '') = coalesce(h.province, '')){where.replace(' and ', ' and h.')}",
+            f"h.on_time_government, h.on_time_department, h.last_year from {source} h where not exists (select 1 "
+            "from agencies x where x.agency = h.agency and coalesce(x.province, '') = coalesce(h.province, ''))"
+            f"{where.replace(' and ', ' and h.')}",
             params).fetchall()
         if held_only:
             rows += held_only
@@ -142,24 +154,27 @@ def coverage(conn: sqlite3.Connection, province: str = "", today: date | None = 
     newer = sorted({row[1] for row in rows if row[8] is not None and row[8] >= today.year})
     last = today.year - 1
     due_ahead = {gov: last in years and today <= deadline(last, gov) for gov in (True, False)}
-    _count_all(data, rows, _held_before(conn, newer, today.year), _blocked_urls(conn), due_ahead, last)
+    unruled = {row[1] for row in rows if data.levels.get((row[0], row[1])) not in _LEVELS}
+    _count_all(data, rows, _held_before(conn, newer, today.year), _blocked_urls(conn), due_ahead, last,
+               _name_rules(conn, unruled))
     return data
 
 
 def _count_all(data: Coverage, rows: list[_AgencyRow], newer: dict[tuple[str, str], _Held],
-               blocked: dict[str, str], due_ahead: dict[bool, bool], last: int) -> None:
+               blocked: dict[str, str], due_ahead: dict[bool, bool], last: int, rules: dict[str, bool]) -> None:
     """Each agency's deadline rule and access, and each province's count of cells per status, row by row
     (10,000 agencies: a few additions each); `newer`: the agencies whose reports `_held_before` counted;
-    `last`: the year whose deadline may still be ahead."""
-    years, previous = len(data.years), ("", "")
-    for prov, agency, url, silent, *held, last_year, simplified in rows:
+    `last`: the year whose deadline may still be ahead; `rules`: by name, for the agencies without a level."""
+    years, previous, levels = len(data.years), ("", ""), data.levels
+    for prov, agency, url, silent, *held, last_year in rows:
         key = (prov, agency)
         if key == previous:  # another seed URL of the agency: only its access can change
             _merge_access(data, key, url, silent, blocked)
             continue
         previous = key
         data.agencies.append(key)
-        government = data.government[key] = is_government(agency, data.levels.get(key, ""), simplified)
+        level = levels.get(key)
+        government = data.government[key] = level == "government" if level in _LEVELS else rules[agency]
         reports, undated, on_time_government, on_time_department, last_held = (
             newer[key] if key in newer else (*(int(v) for v in held), last_year == last))
         counts = data.counts.get(prov)
