@@ -63,9 +63,12 @@ redis.call('zadd', KEYS[3], ARGV[3], ARGV[5])
 return 1 + math.max(0, redis.call('pttl', KEYS[4]))
 """
 _DONE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then
   redis.call('del', KEYS[1])
   if redis.call('get', KEYS[2]) == ARGV[3] then redis.call('pexpire', KEYS[2], ARGV[4]) end
+elseif holder then
+  return 0
 end
 redis.call('sadd', KEYS[3], ARGV[2])
 redis.call('zrem', KEYS[4], ARGV[2])
@@ -295,16 +298,21 @@ class ClusterWorker:
         return lost
 
     def finish(self, site_keys: Iterable[str]) -> None:
-        """Mark sites done and let their claims go."""
+        """Mark sites done and let their claims go; a site another worker took after this one's lease
+        expired stays claimed by it (it is not done until that worker says so)."""
         for site_key in site_keys:
             token = self.held.pop(site_key, "")
             keys = [self.k("claim", site_key), self.k("hold", site_key), self.k("done"), self.k("leases")]
             # the host stays held for two host delays: another worker's first request to it (an aggregator's
             # link) comes no sooner after this worker's last one than one worker alone would send it
-            self.call(self.client.eval, _DONE, len(keys), *keys, token, site_key, self.name, ms(2 * self.host_delay),
-                      what="finishing sites")
+            finished = self.call(self.client.eval, _DONE, len(keys), *keys, token, site_key, self.name,
+                                 ms(2 * self.host_delay), what="finishing sites")
             self.sites.pop(site_key, None)
-            self.done.append(site_key)
+            if finished:
+                self.done.append(site_key)
+            else:  # its lease was lost and another worker holds the site: that worker marks it done
+                logger.warning("site %s: another worker took it after this one's lease expired; left to it",
+                               site_key)
 
     # --- per request ---
 

@@ -80,6 +80,28 @@ def test_an_expired_lease_returns_the_site_and_declares_the_refetch(redis_server
     assert alive.seen("fp-report", "http://127.0.1.1:8080/", url) is True
 
 
+def test_a_stalled_worker_finishing_a_site_taken_from_it_leaves_it_to_the_new_holder(
+        redis_server: RedisServer) -> None:
+    """A worker stalled past its lease comes back and finishes the site another worker now crawls: the site
+    stays claimed (and reclaimable if the new holder dies) until the new holder finishes it."""
+    client = connect(redis_server.url)
+    open_run(client, _seeds(), "/archive", None, "run", 5)
+    stalled, taker = _worker(client, "run", "stalled", lease=0.5), _worker(client, "run", "taker", lease=0.5)
+    [site] = stalled.claim(1) or []
+    time.sleep(0.7)
+    assert site.key in [s.key for s in taker.claim(10) or []]
+    assert stalled.renew() == [site.key]
+    stalled.finish([site.key])
+    assert not client.sismember(taker.k("done"), site.key)
+    assert client.zscore(taker.k("leases"), site.key) is not None  # the taker's lease, still watched
+    assert stalled.done == []
+    time.sleep(0.7)  # the taker dies in its turn: a third worker gets the site
+    third = _worker(client, "run", "third")
+    assert site.key in [s.key for s in third.claim(10) or []]
+    third.finish([site.key])
+    assert client.sismember(taker.k("done"), site.key) and third.done == [site.key]
+
+
 def test_renewal_keeps_the_claim_and_tokens_space_requests(redis_server: RedisServer) -> None:
     client = connect(redis_server.url)
     open_run(client, _seeds(), "/archive", None, "run", 5)
