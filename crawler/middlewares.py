@@ -1,23 +1,33 @@
-"""Downloader middlewares: the private-address guard.
+"""Downloader middlewares: the private-address guard, and the back-off of a host that asked for one.
 
 A crawler that follows links from the open web must not be steered into an intranet: requests to
 private, loopback or link-local addresses are refused unless the request descends from a seed that is
 itself on such an address (the demo portals and tests run on 127.0.0.x).
+
+A host that answers 429 or 503, or whose anti-bot appliance answers instead of the site, is paused: its
+queued requests wait in the scheduler and any already in its download slot wait at send time
+(`crawler.transport`) until its Retry-After has passed (else the attempt's retry back-off), at most
+NIANBAO_RETRY_BACKOFF_MAX. A cluster worker pauses the host for every worker instead
+(`crawler.cluster.spider.HostTokenMiddleware`, up to NIANBAO_CLUSTER_BACKOFF_MAX).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
 
+from crawler.cluster.backoff import backoff_for
+from crawler.scheduler import scheduler_of
 from crawler.settings.declared import setting
-from crawler.urls import is_private_host
+from crawler.urls import host_key, is_private_host
 
-__all__ = ["PrivateAddressGuard"]
+__all__ = ["HostBackoff", "PrivateAddressGuard"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +63,33 @@ class PrivateAddressGuard:
                        "(set NIANBAO_ALLOW_PRIVATE_ADDRESSES=True to allow)", request.url, host, seed or "-")
         self.crawler.stats.inc_value("nianbao/refused/private_address")
         raise IgnoreRequest(f"private address {host}")
+
+
+class HostBackoff:
+    """Pause a host that answered 429/503 or an anti-bot challenge (single-machine crawls)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.base = float(setting(crawler.settings, "NIANBAO_RETRY_BACKOFF"))
+        self.cap = float(setting(crawler.settings, "NIANBAO_RETRY_BACKOFF_MAX"))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HostBackoff:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if getattr(self.crawler.spider, "cluster", None) is not None:
+            return response  # the cluster's middleware pauses the host for every worker
+        headers = {name.decode("latin-1").lower(): b"; ".join(response.headers.getlist(name)).decode("latin-1")
+                   for name in (b"Retry-After", b"Set-Cookie") if name in response.headers}
+        backoff = backoff_for(response.status, response.body, headers, int(request.meta.get("retry_times", 0)),
+                              self.base, self.cap)
+        scheduler = scheduler_of(self.crawler)
+        if backoff is None or scheduler is None:
+            return response
+        host = host_key(request.url)
+        scheduler.pause_host(host, time.monotonic() + backoff.seconds)
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("nianbao/host_backoffs")
+        logger.warning("%s answered %s: nothing more is sent to it for %.1f s", host, backoff.reason, backoff.seconds)
+        return response

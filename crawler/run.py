@@ -285,6 +285,7 @@ def run_stats(seeds: list[Seed], spider: Any, stats: Mapping[str, Any], items: l
         "page_cap_reached": stats.get("nianbao/page_cap_reached", 0),
         "seed_cap_reached": stats.get("nianbao/seed_cap_reached", 0),
         "links_cut": stats.get("nianbao/links_cut", 0),
+        "host_backoffs": stats.get("nianbao/host_backoffs", 0),
         "resume_skipped": stats.get("nianbao/resume_skipped", 0),
         "live_index_updates": stats.get("nianbao/index/live_updates", 0),
         "finish_reason": stats.get("finish_reason", ""),

@@ -30,7 +30,7 @@ from scrapy.crawler import Crawler
 from crawler.settings.declared import setting
 from crawler.urls import host_key
 
-__all__ = ["BackoffScheduler", "seed_of"]
+__all__ = ["BackoffScheduler", "scheduler_of", "seed_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +128,10 @@ class BackoffScheduler(Scheduler):
             logger.info("%d retries were still waiting for their back-off when the crawl closed (%s)",
                         len(self._waiting), reason)
         return super().close(reason)
+
+
+def scheduler_of(crawler: Crawler) -> BackoffScheduler | None:
+    """The running crawl's scheduler when it is ours (Scrapy has no public view of it)."""
+    engine = crawler.engine
+    scheduler = engine._slot.scheduler if engine and engine._slot else None
+    return scheduler if isinstance(scheduler, BackoffScheduler) else None

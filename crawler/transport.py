@@ -19,13 +19,18 @@ the body was not chunked.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 from scrapy import Request
 from scrapy.core.downloader.handlers import http11
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+
+from crawler.scheduler import scheduler_of
+from crawler.urls import host_key
 
 __all__ = ["CONNECTION_HEADERS_KEPT", "ConnectionHeadersHandler", "private_classes_found"]
 
@@ -100,6 +105,7 @@ class ConnectionHeadersHandler(http11.HTTP11DownloadHandler):  # type: ignore[mi
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
+        self.crawler = crawler
         self.keeps = private_classes_found() and hasattr(self, "_pool")
         if not self.keeps:
             logger.warning("this Scrapy's HTTP/1.1 handler has changed: connection headers (Connection, "
@@ -109,7 +115,21 @@ class ConnectionHeadersHandler(http11.HTTP11DownloadHandler):  # type: ignore[mi
         self._pool._factory = _KeepingFactory
 
     async def download_request(self, request: Request) -> Response:
+        await self._wait_for_host(request)
         response: Response = await super().download_request(request)
         if self.keeps:
             request.meta[CONNECTION_HEADERS_KEPT] = True
         return response
+
+    async def _wait_for_host(self, request: Request) -> None:
+        """Send nothing to a host the crawl has paused (it answered 429/503 or an anti-bot challenge,
+        `crawler.middlewares.HostBackoff`): a request that sat in its download slot while the pause began
+        leaves when the pause ends."""
+        scheduler = scheduler_of(self.crawler)
+        if scheduler is None:
+            return
+        host = host_key(request.url)
+        while (until := scheduler.paused_until(host)) > 0:
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("nianbao/host_backoff_waits")
+            await asyncio.sleep(max(0.0, until - time.monotonic()))

@@ -26,7 +26,7 @@ from twisted.internet import task
 
 from crawler.cluster.backoff import backoff_for
 from crawler.cluster.claims import ClusterWorker, Site
-from crawler.scheduler import BackoffScheduler, seed_of
+from crawler.scheduler import BackoffScheduler, scheduler_of, seed_of
 from crawler.seeds import Seed
 from crawler.settings.declared import setting
 from crawler.spiders.reports import ReportsSpider
@@ -161,7 +161,7 @@ class HostTokenMiddleware:
         waited = False
         while not cluster.host_token(host):
             pause = cluster.backoff_left(host)
-            scheduler = _scheduler(self.crawler)
+            scheduler = scheduler_of(self.crawler)
             # a robots.txt request is not the scheduler's (the middleware awaits it): it waits here
             if pause > 0 and scheduler is not None and request.meta.get("nianbao"):
                 scheduler.pause_host(host, time.monotonic() + pause)
@@ -186,7 +186,7 @@ class HostTokenMiddleware:
         if backoff is not None:
             host = host_key(request.url)
             seconds = cluster.back_off(host, backoff.seconds, backoff.reason)
-            scheduler = _scheduler(self.crawler)
+            scheduler = scheduler_of(self.crawler)
             if scheduler is not None:
                 scheduler.pause_host(host, time.monotonic() + seconds)
             self._count("nianbao/cluster/backoffs")
@@ -196,12 +196,6 @@ class HostTokenMiddleware:
     def _count(self, name: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(name)
-
-
-def _scheduler(crawler: Crawler) -> BackoffScheduler | None:
-    engine = crawler.engine
-    scheduler = engine._slot.scheduler if engine and engine._slot else None  # Scrapy has no public view of it
-    return scheduler if isinstance(scheduler, BackoffScheduler) else None
 
 
 class HostGuardHandler(ConnectionHeadersHandler):

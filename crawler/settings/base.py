@@ -47,6 +47,7 @@ USER_AGENT = "nianbao/0.1 (+https://example.org/nianbao; annual-report archiving
 # --- crawler ----------------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.PrivateAddressGuard": 50,
+    "crawler.middlewares.HostBackoff": 950,  # next to the downloader: sees the answer before retries do
 }
 SCHEDULER = "crawler.scheduler.BackoffScheduler"  # retries wait for their back-off outside the download slots
 LOGSTATS_INTERVAL = 60.0

@@ -39,7 +39,9 @@ SETTINGS: list[Setting] = [
             "Seconds between progress log lines (a live line on a terminal); 0: off."),
     Setting("NIANBAO_RETRY_BACKOFF", 2.0,
             "Seconds before the first retry of a timeout/5xx; doubles per attempt (0: off)."),
-    Setting("NIANBAO_RETRY_BACKOFF_MAX", 60.0, "Longest wait before a retry, in seconds."),
+    Setting("NIANBAO_RETRY_BACKOFF_MAX", 60.0,
+            "Longest wait before a retry, in seconds; also the longest pause of a host that answered 429/503 or an "
+            "anti-bot challenge in a single-machine crawl (its Retry-After is honoured up to this)."),
     Setting("NIANBAO_MAX_LIST_PAGES", 50,
             "Most pages fetched from one report list, counting every list page reached from it on its host "
             "(numbered pages, 下一页, 更多): pagination traps stop here."),
