@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -22,7 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
-from crawler.cluster.backoff import backoff_for
+from crawler.cluster.backoff import backoff_of
 from crawler.scheduler import scheduler_of
 from crawler.settings.declared import setting
 from crawler.urls import host_key, is_private_host
@@ -66,24 +67,24 @@ class PrivateAddressGuard:
 
 
 class HostBackoff:
-    """Pause a host that answered 429/503 or an anti-bot challenge (single-machine crawls)."""
+    """Pause a host that answered 429/503 or an anti-bot challenge (single-machine crawls; `CAP` names the
+    setting that bounds the pause)."""
+
+    CAP = "NIANBAO_RETRY_BACKOFF_MAX"
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.base = float(setting(crawler.settings, "NIANBAO_RETRY_BACKOFF"))
-        self.cap = float(setting(crawler.settings, "NIANBAO_RETRY_BACKOFF_MAX"))
+        self.cap = float(setting(crawler.settings, self.CAP))
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> HostBackoff:
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         if getattr(self.crawler.spider, "cluster", None) is not None:
             return response  # the cluster's middleware pauses the host for every worker
-        headers = {name.decode("latin-1").lower(): b"; ".join(response.headers.getlist(name)).decode("latin-1")
-                   for name in (b"Retry-After", b"Set-Cookie") if name in response.headers}
-        backoff = backoff_for(response.status, response.body, headers, int(request.meta.get("retry_times", 0)),
-                              self.base, self.cap)
+        backoff = backoff_of(request, response, self.base, self.cap)
         scheduler = scheduler_of(self.crawler)
         if backoff is None or scheduler is None:
             return response

@@ -13,9 +13,12 @@ import email.utils
 import time
 from dataclasses import dataclass
 
+from scrapy import Request
+from scrapy.http import Response
+
 from crawler.pages import detect_block
 
-__all__ = ["BACKOFF_STATUSES", "Backoff", "backoff_for", "retry_after"]
+__all__ = ["BACKOFF_STATUSES", "Backoff", "backoff_for", "backoff_of", "retry_after"]
 
 BACKOFF_STATUSES = (429, 503)
 
@@ -55,3 +58,10 @@ def backoff_for(status: int, body: bytes, headers: dict[str, str], retries: int,
     if seconds <= 0:
         return None
     return Backoff(seconds, appliance or str(status))
+
+
+def backoff_of(request: Request, response: Response, base: float, cap: float) -> Backoff | None:
+    """`backoff_for` the answer `response` to `request` (its Retry-After, cookies and attempt)."""
+    headers = {name.decode("latin-1").lower(): b"; ".join(response.headers.getlist(name)).decode("latin-1")
+               for name in (b"Retry-After", b"Set-Cookie") if name in response.headers}
+    return backoff_for(response.status, response.body, headers, int(request.meta.get("retry_times", 0)), base, cap)

@@ -18,17 +18,17 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from scrapy import Request, signals
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.http import Response
 from twisted.internet import task
 
-from crawler.cluster.backoff import backoff_for
+from crawler.cluster.backoff import backoff_of
 from crawler.cluster.claims import ClusterWorker, Site
+from crawler.middlewares import HostBackoff
 from crawler.scheduler import BackoffScheduler, scheduler_of, seed_of
 from crawler.seeds import Seed
-from crawler.settings.declared import setting
 from crawler.spiders.reports import ReportsSpider
 from crawler.transport import ConnectionHeadersHandler
 from crawler.urls import host_key
@@ -138,19 +138,12 @@ class ClusterReportsSpider(ReportsSpider):
             self._renewal.stop()
 
 
-class HostTokenMiddleware:
+class HostTokenMiddleware(HostBackoff):
     """Downloader middleware: a request to a host this worker does not hold waits for the host's token; a
     request to a backed-off host goes back to the scheduler until the back-off ends; an answer that asks
     for a back-off (429, 503, an anti-bot challenge) pauses its host for every worker."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.base = float(setting(crawler.settings, "NIANBAO_RETRY_BACKOFF"))
-        self.cap = float(setting(crawler.settings, "NIANBAO_CLUSTER_BACKOFF_MAX"))
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> HostTokenMiddleware:
-        return cls(crawler)
+    CAP = "NIANBAO_CLUSTER_BACKOFF_MAX"
 
     async def process_request(self, request: Request) -> Request | None:
         cluster = getattr(self.crawler.spider, "cluster", None)
@@ -175,14 +168,11 @@ class HostTokenMiddleware:
             request.meta["nianbao_token_at"] = time.monotonic()
         return None
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
         cluster = getattr(self.crawler.spider, "cluster", None)
         if not isinstance(cluster, ClusterWorker):
             return response
-        headers = {name.decode("latin-1").lower(): b"; ".join(response.headers.getlist(name)).decode("latin-1")
-                   for name in response.headers}
-        backoff = backoff_for(response.status, response.body, headers, int(request.meta.get("retry_times", 0)),
-                              self.base, self.cap)
+        backoff = backoff_of(request, response, self.base, self.cap)
         if backoff is not None:
             host = host_key(request.url)
             seconds = cluster.back_off(host, backoff.seconds, backoff.reason)
