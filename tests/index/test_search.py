@@ -205,3 +205,40 @@ def test_total_is_what_paging_reaches(index: Path, filters: SearchFilters, query
     assert set(seen) <= matching(index, query, filters)
     if not first.common:
         assert first.total == len(matching(index, query, filters))  # a rare query: every match is ranked
+
+
+def test_common_query_ranks_are_the_documented_rule(index: Path) -> None:
+    # a title holding every term first (+10), then bm25-saturated frequency of each term over the text, among
+    # the newest RANKED_CANDIDATES matches: the SQL of the rule, computed here in one statement
+    query = "依申请公开 不予公开"
+    terms = query.split()
+    results = search(index, query, limit=30)
+    floor = sorted(matching(index, query))[-search_module.RANKED_CANDIDATES]
+    tf = " + ".join(f"(tf{i} * 2.2 / (tf{i} + 1.2 * (1 - 0.75 + 0.75 * len / max(avglen, 1))))" for i in range(2))
+    counts = ", ".join(f"(length(text_simplified) - length(replace(text_simplified, ?, ''))) / {len(t)}.0 as tf{i}"
+                       for i, t in enumerate(terms))
+    with connect(index) as conn:
+        expected = conn.execute(
+            f"select id, -((instr(title_simplified, ?) > 0) * (instr(title_simplified, ?) > 0) * 10 + {tf}) as rank "
+            f"from (select id, title_simplified, length(text_simplified) as len, avg(length(text_simplified)) over () "
+            f"as avglen, {counts} from documents where id >= ? and instr(title_simplified || char(10) || "
+            "text_simplified, ?) and instr(title_simplified || char(10) || text_simplified, ?)) "
+            "order by rank, id desc limit 30", [*terms, *terms, floor, *terms]).fetchall()
+    assert [(r["id"], r["rank"]) for r in results] == [(doc_id, rank) for doc_id, rank in expected]
+
+
+def test_a_document_without_text_ranks_by_its_title(tmp_path: Path) -> None:
+    # an extraction that kept a title but no text (text_simplified NULL): ranked, not first by a NULL rank
+    db = open_index(tmp_path / "index.db")
+    for doc_id in range(1, 80):
+        title, text = (f"报告{doc_id}", "政府信息公开") if doc_id < 79 else ("政府信息公开指南", None)
+        db.conn.execute("insert into documents (id, url, title, title_simplified, kind, is_report, text, "
+                        "text_simplified) values (?, ?, ?, ?, 'html', 0, ?, ?)",
+                        (doc_id, f"http://127.0.0.2/{doc_id}.html", title, title, text, text))
+        index_text(db.conn, doc_id, title, text or "")
+    db.conn.commit()
+    db.conn.close()
+    results = search(tmp_path / "index.db", "公开", limit=3)
+    assert [r["id"] for r in results] == [79, 78, 77]
+    assert results[0]["snippet"] == "政府信息[公开]指南"
+    assert results[0]["rank"] < results[1]["rank"]
