@@ -87,6 +87,27 @@ def _refresh(row: str) -> str:
         where {row}.year is null and id = {row}.id and is_report = 1 and year is null having count(*) > 0));"""
 
 
+def _add_new() -> str:
+    """Statements adding the new report document to its report's row in place, or creating the row: no
+    re-reading of the report's other documents (an agency-year with a wrong agency or year can gather
+    thousands, and each insert would read them all)."""
+    published = "nullif(new.published, '')"
+    first = f"case when {published} is null or first_published <= {published} then first_published else {published} end"
+    main_is_html = "coalesce((select kind from documents where id = main_id), '') = 'html'"
+    main = (f"case when new.kind = 'html' then case when {main_is_html} then min(main_id, new.id) else new.id end "
+            f"when {main_is_html} then main_id else min(main_id, new.id) end")
+    first_day = _FIRST_DAY.replace("first_published", f"({first})")
+    on_time = ", ".join(f"on_time_{who} = case when ({first_day}) is not null and year is not null then "
+                        f"({first_day}) <= {due} end" for who, due in _DUE.items())
+    return f"""
+    update report_years set first_published = {first}, main_id = {main}, documents = documents + 1,
+        first_day = {first_day}, {on_time} where group_key = {_key('new')};
+    insert into report_years ({_COLUMNS}) select *, {_ON_TIME} from (select *, {_FIRST_DAY} as first_day from (
+        select {_key('new')} as group_key, new.province as province, new.agency as agency, new.year as year,
+               {published} as first_published, new.id as main_id, 1 as documents
+        where not exists (select 1 from report_years where group_key = {_key('new')})));"""
+
+
 _AGENCY_COLUMNS = ("province, agency, reports, undated, on_time_government, on_time_department, first_year, "
                    "last_year")
 _AGENCY_AGGREGATE = ("count(*) as reports, total(first_day is null) as undated, total(on_time_government) as "
@@ -111,7 +132,7 @@ def _names(row: str, kinds: tuple[str, ...]) -> str:
 
 _TRIGGERS = f"""
 create trigger if not exists report_years_insert after insert on documents when new.is_report = 1 begin
-    {_refresh('new')}
+    {_add_new()}
 end;
 create trigger if not exists report_years_delete after delete on documents when old.is_report = 1 begin
     {_refresh('old')}

@@ -356,3 +356,40 @@ def test_figures_parsed_on_the_workers_equal_those_parsed_in_process(tmp_path: P
             results.append({t: conn.execute(f"select * from {t} order by rowid").fetchall() for t in tables})
     assert results[0] == results[1]
     assert len(results[0]["report_parses"]) == 6 and len(results[0]["report_figures"]) > 600
+
+
+def _vm_steps(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> int:
+    """SQLite virtual-machine instructions (in hundreds) one statement and its triggers run."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    conn.set_progress_handler(count, 100)
+    conn.execute(sql, params)
+    conn.set_progress_handler(None, 100)
+    return steps[0]
+
+
+def test_adding_a_report_and_its_figures_costs_the_same_in_a_crowded_agency_year(tmp_path: Path) -> None:
+    """An agency-year with a wrong agency or year can gather thousands of documents: the rollups take a new
+    report and its figures in place instead of re-reading the whole group at each insert."""
+    from archive.index.figures import HEADLINE_CELLS, ensure_schema
+
+    db = open_index(tmp_path / "index.db")
+    ensure_schema(db)
+    insert = ("insert into documents (id, agency, province, year, published, kind, is_report) values "
+              "(?, '某县人民政府', '浙江省', 2023, ?, ?, 1)")
+    figure = "insert into report_figures (document_id, section, row_label, col_label, value) values (?, ?, ?, ?, ?)"
+    costs = []
+    for doc_id in range(1, 2001):
+        params = (doc_id, f"2024-0{1 + doc_id % 9}-15", ("html", "pdf")[doc_id % 2])
+        steps = _vm_steps(db.conn, insert, params)
+        steps += sum(_vm_steps(db.conn, figure, (doc_id, *cell, doc_id % 97)) for cell in HEADLINE_CELLS)
+        if doc_id in (50, 2000):
+            costs.append(steps)
+    assert costs[1] < 2 * costs[0], costs
+    stored, computed = _headlines(db.conn)
+    assert stored == computed and _stored(db.conn) == _computed(db.conn)
+    db.conn.close()
