@@ -50,7 +50,8 @@ def parse_html(html: str) -> etree._Element | None:
 
 
 def _cell_text(cell: etree._Element) -> str:
-    return re.sub(r"\s+", " ", "".join(cell.itertext())).strip()
+    # str.split() and the regex \s agree on what whitespace is: runs become one space, ends trimmed
+    return " ".join("".join(cell.itertext()).split())
 
 
 def table_rows(table: etree._Element) -> SpannedTable:
@@ -61,12 +62,16 @@ def table_rows(table: etree._Element) -> SpannedTable:
     for r, tr in enumerate(rows):
         c = 0
         for cell in tr:
-            if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
+            if cell.tag != "td" and cell.tag != "th":  # comments and processing instructions too
                 continue
             while (r, c) in grid:
                 c += 1
             text = _cell_text(cell)
             rowspan, colspan = _span(cell.get("rowspan")), _span(cell.get("colspan"))
+            if rowspan == colspan == 1:  # most cells: (r, c) is free, and a 1×1 span is not kept
+                grid[r, c] = text
+                c += 1
+                continue
             owned = {(r + dr, c + dc) for dr in range(rowspan) for dc in range(colspan) if (r + dr, c + dc) not in grid}
             grid.update(dict.fromkeys(owned, text))
             spans.append(_owned_span(r, c, rowspan, colspan, owned))
@@ -94,6 +99,8 @@ def _nearest_table(element: etree._Element) -> etree._Element | None:
 
 
 def _span(value: str | None) -> int:
+    if value is None:
+        return 1
     try:
         return max(1, min(int(value or 1), 100))
     except ValueError:

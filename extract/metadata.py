@@ -155,6 +155,8 @@ def script_of(text: str) -> str:
     if not sample:
         return "simplified"
     simplified = to_simplified(sample)
+    if simplified == sample:  # the usual case, decided without counting
+        return "simplified"
     changed = sum(a != b for a, b in zip(sample, simplified, strict=False))  # OpenCC may change the length
     hanzi = sum("\u4e00" <= ch <= "\u9fff" for ch in sample) or 1
     return "traditional" if changed / hanzi > 0.05 else "simplified"

@@ -67,8 +67,11 @@ class MojibakeReport:
 
 
 def _share(text: str) -> float:
-    hanzi = _HAN.findall(text)
-    return sum(ch in COMMON_HANZI for ch in hanzi) / len(hanzi) if hanzi else 0.0
+    return _common_share(_HAN.findall(text))
+
+
+def _common_share(hanzi: list[str]) -> float:
+    return sum(map(COMMON_HANZI.__contains__, hanzi)) / len(hanzi) if hanzi else 0.0
 
 
 class _Work:
@@ -83,9 +86,9 @@ def _recode_lines(text: str, work: _Work) -> str:
     """Whole-line byte-level repairs: utf8-as-gbk and big5-as-gbk."""
     out = []
     for line in text.split("\n"):
-        hanzi = len(_HAN.findall(line))
+        hanzi = _HAN.findall(line)
         # A line of rare hanzi, or one where a GBK reader left replacement characters (a short table row).
-        if (hanzi >= 4 and _share(line) < 0.35) or (hanzi and "\ufffd" in line):
+        if (len(hanzi) >= 4 and _common_share(hanzi) < 0.35) or (hanzi and "\ufffd" in line):
             line = _best_repair(line, _cjk_candidates(line), work)
         out.append(line)
     return "\n".join(out)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 __all__ = [
     "APPLICANT_KEYS",
@@ -111,7 +112,7 @@ def parse_cell(text: str, unit: str = "") -> Cell | None:
 
 def label_key(label: str) -> str:
     """A row label without numbering, group prefix, spaces or punctuation (`（三）不予公开 2.x` → `x`)."""
-    key = re.sub(r"\s+", "", label).replace("(", "（").replace(")", "）")
+    key = "".join(label.split()).replace("(", "（").replace(")", "）")
     for _ in range(4):
         before = key
         for prefix in (_GROUP, _GROUP_NAME, _ITEM):
@@ -121,11 +122,20 @@ def label_key(label: str) -> str:
     return _NOISE.sub("", key)
 
 
+@lru_cache(maxsize=1 << 15)  # the standard form's labels recur report after report: a pair is scored once
 def _similarity(expected: str, key: str) -> float:
+    """Similarity of two label keys, 0.0 for every pair below LOOSE_RATIO (all that `align_rows` reads)."""
     if not key:
         return 0.0
     if key == expected or (len(expected) >= 4 and expected in key):
         return 1.0
+    # ratio() is 2·M/T with M at most the characters the two share (so at most the shorter length): most
+    # pairs of a form (25 keys × every data row) cannot reach LOOSE_RATIO, and are ruled out without difflib
+    total = len(expected) + len(key)
+    if 2.0 * min(len(expected), len(key)) / total < LOOSE_RATIO:
+        return 0.0
+    if 2.0 * sum(min(expected.count(ch), key.count(ch)) for ch in set(expected)) / total < LOOSE_RATIO:
+        return 0.0
     return SequenceMatcher(None, expected, key, autojunk=False).ratio()
 
 
@@ -168,7 +178,7 @@ def _fill_between(matched: dict[int, tuple[int, str]], labels: Sequence[str], co
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return "".join(text.split())  # every whitespace character (as the regex \s) removed
 
 
 def _header_texts(table: Table, first_data: int) -> list[str]:
@@ -202,7 +212,7 @@ def _is_figure_row(row: Sequence[str], minimum: int) -> bool:
 def _label(row: Sequence[str], first_value: int) -> str:
     parts: list[str] = []
     for cell in row[:first_value]:
-        cell = re.sub(r"\s+", " ", cell).strip()
+        cell = " ".join(cell.split())
         if cell and cell not in parts:
             parts.append(cell)
     return " ".join(parts)

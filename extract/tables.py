@@ -100,6 +100,7 @@ SECTIONS = ("一、总体情况", "二、主动公开政府信息情况", "三�
 _HEADING = re.compile(r"^\s*([一二三四五六])\s*[、.．]\s*(?:政府信息公开(?:工作)?)?(总体情况|主动公开|收到和处理|"
                       r".{0,12}行政复议|存在的?主要问题|其他需要报告|依申请公开|因政府信息公开|存在问题)", re.MULTILINE)
 _NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+_CELL_BREAKS = re.compile(r"[\t\n\r]+")
 # Application rows as the grid aligner sees them: the 2019 single （六） row sits before the 2021 sub-rows.
 _GRID_LABELS = (*(label for label, _p in RESULT_ROWS[:20]), OTHER_SINGLE_ROW,
                 *(label for label, _p in RESULT_ROWS[20:]))
@@ -152,7 +153,7 @@ class ReportParse:
 def _cells(text: str) -> list[str]:
     cells = []
     for raw in re.split(r"[\t\n|｜]+| {2,}|\u3000", text):  # PDF text separates cells by runs of spaces
-        cell = re.sub(r"\s+", " ", raw).strip()
+        cell = " ".join(raw.split())
         trailing = re.fullmatch(r"(.*[^\d\s.,])\s+((?:[\d.,]+ )*[\d.,]+)", cell)
         if re.fullmatch(r"[\d.,]+( [\d.,]+)+", cell):  # figures that came out on one line
             cells.extend(cell.split(" "))
@@ -206,7 +207,7 @@ def _find_label(cells: Sequence[str], start: int, pattern: re.Pattern[str]) -> t
         for last in range(first, min(first + 3, len(cells))):
             if _number(cells[last]) is not None:
                 break
-            joined += re.sub(r"\s+", "", cells[last])
+            joined += "".join(cells[last].split())
             if pattern.search(joined):
                 return first, last
     return None
@@ -456,7 +457,7 @@ def _stat_check(total: str, values: dict[str, float], items: list[tuple[str, dic
 
 def _simplified(table: Table) -> Table:
     """A table in simplified script, a cell's inner line breaks as spaces (one OpenCC call per table)."""
-    joined = to_simplified("\n".join("\t".join(re.sub(r"[\t\n\r]+", " ", cell) for cell in row) for row in table))
+    joined = to_simplified("\n".join("\t".join(_CELL_BREAKS.sub(" ", cell) for cell in row) for row in table))
     return tuple(tuple(line.split("\t")) for line in joined.split("\n"))
 
 

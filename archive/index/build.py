@@ -30,7 +30,7 @@ from archive.index.versions import update_changes
 from archive.lock import live_lock_holder
 from archive.warc.cdxj import write_cdxj
 from archive.warc.reader import CaptureRecord, decode_body, iter_captures, warc_files
-from extract.document import EXTRACTOR_VERSION
+from extract.document import EXTRACTOR_VERSION, Document
 
 __all__ = ["IndexReport", "build_index", "update_derived"]
 
@@ -61,10 +61,23 @@ def _extractable(capture: CaptureRecord) -> bool:
     return not ctype or any(t in ctype for t in _EXTRACTABLE_TYPES)
 
 
-def _job(capture: CaptureRecord, title: str = "") -> ExtractJob:
+def _job_of(capture: CaptureRecord) -> ExtractJob:
+    """The extraction job of a capture; an attachment's link text is its title until the file says otherwise."""
+    prov = capture.provenance
     decoded = decode_body(capture)  # bounded: a decompression bomb is cut, not inflated
-    return ExtractJob(decoded.body, capture.headers, capture.url, capture.provenance.get("agency", ""), title,
-                      decoded.error)
+    return ExtractJob(decoded.body, capture.headers, capture.url, prov.get("agency", ""),
+                      prov.get("link_text", "") if prov.get("role") == "attachment" else "", decoded.error)
+
+
+@dataclass
+class _Batch:
+    """Captures read together and stored in one transaction, with the documents of those `_extractable`
+    (in order, as the workers finish them)."""
+
+    captures: list[CaptureRecord]
+    upto: int  # the file is indexed up to this byte once the batch is stored
+    nbytes: int
+    documents: Iterator[Document]
 
 
 class _Indexer:
@@ -123,33 +136,45 @@ class _Indexer:
         errors: list[str] = []
         batch: list[CaptureRecord] = []
         position = start
+        pending: _Batch | None = None  # being extracted by the workers while this process stores the one before
         for capture in iter_captures(path, errors, start=start, end=size):
             if len(batch) >= BATCH:  # stored with the file's progress up to this capture, in one transaction
-                count += self._store_batch(batch, name, count, capture.offset, capture.offset - position)
-                position, batch = capture.offset, []
+                started = self._start_batch(batch, capture.offset, capture.offset - position)
+                if pending is not None:
+                    count += self._store_batch(pending, name, count)
+                position, batch, pending = capture.offset, [], started
             batch.append(capture)
-        count += self._store_batch(batch, name, count, size, size - position)
+        last = self._start_batch(batch, size, size - position)
+        for done in (pending, last):
+            if done is not None:
+                count += self._store_batch(done, name, count)
         self.report.errors.extend(errors)
         self.report.files_indexed += 1
 
-    def _store_batch(self, batch: list[CaptureRecord], name: str, stored: int, upto: int, nbytes: int) -> int:
-        """Store `batch` and record file `name` as indexed up to byte `upto`: an interrupted index resumes
+    def _start_batch(self, batch: list[CaptureRecord], upto: int, nbytes: int) -> _Batch:
+        """Hand the extractable captures of `batch` to the workers; their documents come as they are done."""
+        return _Batch(batch, upto, nbytes, self.pool.map([_job_of(c) for c in batch if _extractable(c)]))
+
+    def _store_batch(self, batch: _Batch, name: str, stored: int) -> int:
+        """Store `batch` and record file `name` as indexed up to its end: an interrupted index resumes
         exactly after what it committed, never storing a capture twice."""
         documents = self.report.documents
-        capture_ids = [self.store.insert_capture(capture) for capture in batch]
-        self._store_documents([(c, cid, None) for c, cid in zip(batch, capture_ids, strict=True) if _extractable(c)])
-        self.report.captures += len(batch)
-        self.store.mark_indexed(name, upto, stored + len(batch))
+        capture_ids = [self.store.insert_capture(capture) for capture in batch.captures]
+        self._store_documents([(c, cid, None) for c, cid in zip(batch.captures, capture_ids, strict=True)
+                               if _extractable(c)], batch.documents)
+        self.report.captures += len(batch.captures)
+        self.store.mark_indexed(name, batch.upto, stored + len(batch.captures))
         self.store.commit()
-        self.meter.advance(nbytes, self.report.documents - documents, name)
-        return len(batch)
+        self.meter.advance(batch.nbytes, self.report.documents - documents, name)
+        return len(batch.captures)
 
-    def _store_documents(self, todo: list[tuple[CaptureRecord, int, int | None]]) -> None:
-        """Extract and store the documents of (capture, capture id, document id to keep or None): the one
-        path of first extraction and re-extraction, so both give the same rows."""
-        jobs = [_job(c, c.provenance.get("link_text", "") if c.provenance.get("role") == "attachment" else "")
-                for c, _, _ in todo]
-        for (capture, capture_id, doc_id), doc in zip(todo, self.pool.map(jobs), strict=True):
+    def _store_documents(self, todo: list[tuple[CaptureRecord, int, int | None]],
+                         docs: Iterator[Document] | None = None) -> None:
+        """Store the documents of (capture, capture id, document id to keep or None), extracted here unless
+        `docs` brings them: the one path of first extraction and re-extraction, so both give the same rows."""
+        if docs is None:
+            docs = self.pool.map([_job_of(c) for c, _, _ in todo])
+        for (capture, capture_id, doc_id), doc in zip(todo, docs, strict=True):
             prov = capture.provenance
             agency_id = self.store.agency_id(prov.get("agency", ""), prov.get("province", ""), prov.get("city", ""),
                                              prov.get("county", ""), prov.get("seed", ""))

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+from difflib import SequenceMatcher
 
-from extract.table_grid import ROW_KEYS, Cell, align_rows, application_grid, label_key, parse_cell, stat_table_grid
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from extract import table_grid
+from extract.table_grid import (
+    LOOSE_RATIO,
+    ROW_KEYS,
+    Cell,
+    align_rows,
+    application_grid,
+    label_key,
+    parse_cell,
+    stat_table_grid,
+)
 
 
 @pytest.mark.parametrize(("text", "unit", "expected"), [
@@ -67,3 +81,43 @@ def test_statistics_rows_know_their_total() -> None:
         ("受理依申请公开信息总数", "", False), ("当面申请数", "受理依申请公开信息总数", True),
         ("网上申请数", "受理依申请公开信息总数", True), ("行政复议数", "", False)]
     assert dict(rows[2].cells) == {"本年度": Cell(None, "blank"), "历年累计": Cell(44.0)}
+
+
+# The standard form's application rows as agencies label them (numbering, groups, a typo, a blank label).
+FORM_LABELS = ["一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "（一）予以公开",
+               "（二）部分公开", "1.属于国家秘密", "2.其他法律行政止公开", "3.危及“三安全一稳定”",
+               "4.保护第三方合法权益", "5.属于三类内部事务信息", "6.属于四类过程性信息", "7.",
+               "8.属于行政查询事项", "1.本机关不掌握相关政府信息", "2.没有现成信息需要另行制作",
+               "3.补正后申请内容仍不明确", "1.信访举报投诉类申请", "2.重复申请", "3.要求提供公开出版物",
+               "4.无正当理由大量反复申请", "5.要求行政机关确认或重新出具已获取信息", "（七）总计",
+               "四、结转下年度继续办理"]
+
+
+@given(st.sampled_from(ROW_KEYS), st.text(alphabet="".join(sorted(set("".join(ROW_KEYS)))) + "abc", max_size=24))
+def test_similarity_is_the_difflib_ratio_from_the_loose_ratio_up_and_zero_below(expected: str, key: str) -> None:
+    ratio = SequenceMatcher(None, expected, key, autojunk=False).ratio()
+    if not key:
+        want = 0.0
+    elif key == expected or (len(expected) >= 4 and expected in key):
+        want = 1.0
+    else:
+        want = ratio if ratio >= LOOSE_RATIO else 0.0
+    assert table_grid._similarity(expected, key) == want
+
+
+def test_label_pairs_that_cannot_reach_the_loose_ratio_are_not_compared_by_difflib(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    compared: list[tuple[str, str]] = []
+
+    class Counting(SequenceMatcher):  # type: ignore[type-arg]
+        def __init__(self, isjunk: None, a: str, b: str, autojunk: bool) -> None:
+            compared.append((a, b))
+            super().__init__(isjunk, a, b, autojunk)
+
+    monkeypatch.setattr(table_grid, "SequenceMatcher", Counting)
+    table_grid._similarity.cache_clear()
+    matched = align_rows(FORM_LABELS, ROW_KEYS)
+    assert len(matched) == len(FORM_LABELS)
+    assert len(compared) < len(FORM_LABELS) * len(ROW_KEYS) // 10  # 550 pairs, most of them far apart
+    compared.clear()
+    align_rows(FORM_LABELS, ROW_KEYS)  # the next report of the same form: every pair already scored
+    assert compared == []

@@ -39,3 +39,34 @@ def test_progress_counts_bytes_and_documents(caplog) -> None:  # type: ignore[no
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("indexing:")]
     assert line.startswith("indexing:  40% · 1.0 MB of 2.5 MB · 120 documents (")
     assert line.endswith("· nianbao-20261127-00001-host-1.warc.gz")
+
+
+def test_the_workers_extract_a_batch_while_the_one_before_is_stored(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from archive.index import build
+    from archive.index.build import build_index
+    from archive.index.extraction import ExtractionPool
+    from archive.index.store import IndexStore
+    from tests.index.test_integrity import DOCUMENTS, rows, synthetic_archive
+
+    archive = synthetic_archive(tmp_path / "a", pages=7)
+    serial = rows(_index_copy(archive, tmp_path / "serial"), DOCUMENTS)
+    events: list[str] = []
+    pool_map, store_commit = ExtractionPool.map, IndexStore.commit
+    monkeypatch.setattr(build, "BATCH", 3)
+    monkeypatch.setattr(ExtractionPool, "map", lambda self, jobs: events.append(f"extract {len(jobs)}")
+                        or pool_map(self, jobs))
+    monkeypatch.setattr(IndexStore, "commit", lambda self: events.append("commit") or store_commit(self))
+    report = build_index(archive, progress=False, workers=1)
+    assert report.documents == 7
+    assert events[:6] == ["extract 3", "extract 3", "commit", "extract 1", "commit", "commit"]
+    assert rows(archive / "index.db", DOCUMENTS) == serial  # the same rows as with one batch of all seven
+
+
+def _index_copy(archive, to):  # type: ignore[no-untyped-def]
+    import shutil
+
+    from archive.index.build import build_index
+
+    shutil.copytree(archive / "warc", to / "warc")
+    build_index(to, progress=False, workers=1)
+    return to / "index.db"
