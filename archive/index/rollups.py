@@ -44,10 +44,11 @@ create table if not exists agency_reports (
     province text, agency text, reports integer not null, undated integer not null,
     on_time_government integer not null, on_time_department integer not null, first_year integer,
     last_year integer);
-create index if not exists agency_reports_agency on agency_reports (agency, province);
+create index if not exists agency_reports_covering on agency_reports (
+    agency, province, reports, undated, on_time_government, on_time_department, last_year);
 create index if not exists agency_reports_province on agency_reports (province);
 create index if not exists agency_reports_last_year on agency_reports (last_year);
-create index if not exists agencies_province on agencies (province, agency);
+create index if not exists agencies_province_url on agencies (province, agency, url);
 """
 
 
