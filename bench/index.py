@@ -151,15 +151,9 @@ _DOC_SQL = ("insert into documents (id, capture_id, url, agency, province, title
 
 
 def _figure_rows(conn: sqlite3.Connection, doc_id: int, year: int, k: int) -> None:
-    parse = _parse(year, k)
-    conn.executemany("insert into report_figures values (?, ?, ?, ?, ?, ?)",
-                     [(doc_id, f.section, f.row_label, f.col_label, f.value, f.note) for f in parse.figures])
-    conn.executemany("insert into report_checks values (?, ?, ?, ?)",
-                     [(doc_id, c.name, int(c.ok), c.detail) for c in parse.checks if c.ran])
-    conn.executemany("insert into report_sections values (?, ?, ?)",
-                     [(doc_id, name, text) for name, text in parse.sections])
-    conn.execute("insert into report_parses values (?, ?, ?)",
-                 (doc_id, parse.format, json.dumps(list(parse.unplaced), ensure_ascii=False)))
+    from archive.index.figures import store_parse
+
+    store_parse(conn, doc_id, _parse(year, k))
 
 
 def build(db_path: Path, docs: int, agency_count: int = 10_000, figures: bool = True,

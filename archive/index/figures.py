@@ -28,7 +28,7 @@ from archive.serve.deadlines import deadline, is_government, seed_levels, status
 from extract.tables import APPLICANT_COLUMNS, RESULT_ROWS, REVIEW_COLUMNS, ReportParse, parse_report
 
 __all__ = ["FORM_SHEETS", "HEADLINE_CELLS", "REPORT_COLUMNS", "WIDE_COLUMNS", "ensure_schema", "export_wide",
-           "form_sheets", "headline_where", "update_figures", "wide_records"]
+           "form_sheets", "headline_where", "store_parse", "update_figures", "wide_records"]
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +117,13 @@ def update_figures(db: sqlite_utils.Database,
         jobs: list[ParseJob] = [(text, tables, year, doc_error) for _id, text, tables, year, doc_error in rows]
         parses = parse_all(jobs) if parse_all is not None else map(parse_job, jobs)
         for (doc_id, *_job), parse in zip(rows, parses, strict=True):
-            _store_parse(db.conn, doc_id, parse)
+            store_parse(db.conn, doc_id, parse)
     db.conn.commit()
     return len(todo)
 
 
-def _store_parse(conn: sqlite3.Connection, doc_id: int, parse: ReportParse) -> None:
+def store_parse(conn: sqlite3.Connection, doc_id: int, parse: ReportParse) -> None:
+    """Store one report's parse: its figures, the checks that ran, its sections and what was left over."""
     conn.executemany("insert into report_figures (document_id, section, row_label, col_label, value, note) "
                      "values (?, ?, ?, ?, ?, ?)",
                      [(doc_id, f.section, f.row_label, f.col_label, f.value, f.note) for f in parse.figures])
