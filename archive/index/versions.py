@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,11 +109,17 @@ def _latest(conn: sqlite3.Connection, url: str) -> _Latest | None:
     return _Latest(*row) if row else None
 
 
-def _new_reports(conn: sqlite3.Connection, after: int) -> list[tuple[int, str, str, int, str]]:
-    return conn.execute(
-        "select d.id, d.url, d.text, c.id, c.fetched_at from documents d join captures c on c.id = d.capture_id "
+def _new_reports(conn: sqlite3.Connection, after: int) -> Iterator[tuple[int, str, str, int, str]]:
+    """Report documents stored after document `after`, in capture order, with their text. Streamed, and the
+    text read one document at a time: a first update holds every report of the archive, and sorting or
+    holding their texts would take memory in proportion to the archive."""
+    rows = conn.execute(
+        "select d.id, d.url, c.id, c.fetched_at from documents d join captures c on c.id = d.capture_id "
         "where d.id > ? and d.is_report = 1 and coalesce(d.error, '') = '' order by c.fetched_at, d.id",
-        (after,)).fetchall()
+        (after,))
+    for doc_id, url, capture_id, fetched_at in rows:
+        text = conn.execute("select text from documents where id = ?", (doc_id,)).fetchone()[0]
+        yield doc_id, url, text, capture_id, fetched_at
 
 
 def update_versions(conn: sqlite3.Connection) -> int:
