@@ -136,7 +136,9 @@ class WarcCaptureMiddleware:
         self.writer = writer
         self.crawl_log = crawl_log
         self.run_id = plan.run_id
-        self.known: dict[str, tuple[str, str]] = dict(plan.known_digests)  # url → (payload digest, WARC-Date)
+        # url → (payload digest, WARC-Date): the archive's, asked per URL, and this run's own captures
+        self.archived = plan.known_digests
+        self.known: dict[str, tuple[str, str]] = {}
         self.debug = crawler.settings.get("LOG_LEVEL") in ("DEBUG", logging.DEBUG)
         self.counts = {"warc/records": 0, "warc/responses": 0, "warc/revisits": 0,
                        "new_documents": 0, "changed_documents": 0, "unchanged_documents": 0}
@@ -224,7 +226,7 @@ class WarcCaptureMiddleware:
             body=body, wire_protocol=wire,
             ip_address=self._address(response.ip_address), fetched_at=warc_date())
         digest = sha1_digest(body)
-        previous = self.known.get(request.url)
+        previous = self.known.get(request.url) or self.archived.get(request.url)
         # A revisit refers to the earlier capture of this URL: (its URI, its WARC-Date).
         revisit = (request.url, previous[1]) if (previous and previous[0] == digest and response.status == 200
                                                  and body) else None

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import logging
 import secrets
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +20,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
-from archive.db import read_only
-from archive.index.known import latest_payloads
+from archive.index.known import IndexedLatest, KnownReports, latest_payloads
 from archive.warc.inflate import dechunk, inflate, parse_codings
 from archive.warc.reader import decode_payload, iter_captures, read_record, warc_files, warcinfo
 from crawler.pages import attachment_links
@@ -93,55 +91,29 @@ def make_plan(archive: Path, mode: str, run_id: str | None = None) -> RunPlan:
                    known_reports=known_reports(archive) if incremental else {})
 
 
-def validators_from_index(archive: Path) -> dict[str, tuple[str, str]]:
-    """url → (etag, last_modified) of the latest 200 capture, from the index; {} when there is none."""
+def validators_from_index(archive: Path) -> Mapping[str, tuple[str, str]]:
+    """url → (etag, last_modified) of its latest 200 capture that had one, asked of the index per URL;
+    empty when there is no index."""
     db = archive / "index.db"
     if not db.exists():
         logger.warning("no index at %s: the incremental crawl has no validators and refetches everything", db)
-        return {}
-    try:
-        with read_only(db) as conn:
-            rows = conn.execute("select url, etag, last_modified from captures where status = 200 "
-                                "order by fetched_at").fetchall()
-    except sqlite3.Error as exc:
-        logger.warning("could not read validators from %s (%s): full crawl", db, exc)
-        return {}
-    return {url: (etag or "", last_modified or "") for url, etag, last_modified in rows if etag or last_modified}
+    return IndexedLatest(db, "etag, last_modified",
+                         "status = 200 and (coalesce(etag, '') <> '' or coalesce(last_modified, '') <> '')",
+                         lambda row: (row[0] or "", row[1] or ""), "validators")
 
 
-def known_reports(archive: Path) -> dict[str, tuple[str, str, str, str]]:
+def known_reports(archive: Path) -> Mapping[str, tuple[str, str, str, str]]:
     """url → (when it was last asked, its seed, agency, province) of every report document of the index
-    (pages and files); {} without an index."""
-    db = archive / "index.db"
-    if not db.exists():
-        return {}
-    try:
-        with read_only(db) as conn:
-            rows = conn.execute(
-                "select d.url, (select max(k.fetched_at) from captures k where k.url = d.url), c.seed, d.agency, "
-                "d.province from documents d join captures c on c.id = d.capture_id where d.is_report = 1 "
-                "order by c.fetched_at").fetchall()
-    except sqlite3.Error as exc:
-        logger.warning("could not read the known reports from %s (%s)", db, exc)
-        return {}
-    return {url: (last or "", seed or "", agency or "", province or "") for url, last, seed, agency, province in rows}
+    (pages and files), asked of the index when needed; empty without an index."""
+    return KnownReports(archive / "index.db")
 
 
-def archived_copies(archive: Path) -> dict[str, tuple[str, int, int]]:
+def archived_copies(archive: Path) -> Mapping[str, tuple[str, int, int]]:
     """url → (WARC file, offset, length) of the latest 200 response of each report or candidate page the
-    index holds; {} without an index."""
-    db = archive / "index.db"
-    if not db.exists():
-        return {}
-    try:
-        with read_only(db) as conn:
-            rows = conn.execute("select url, warc_file, warc_offset, warc_length from captures "
-                                "where status = 200 and record_type = 'response' "
-                                "and role in ('report', 'candidate') order by fetched_at").fetchall()
-    except sqlite3.Error as exc:
-        logger.warning("could not read archived report pages from %s (%s)", db, exc)
-        return {}
-    return {url: (name, int(offset), int(length or 0)) for url, name, offset, length in rows}
+    index holds, asked of the index per URL; empty without an index."""
+    return IndexedLatest(archive / "index.db", "warc_file, warc_offset, warc_length",
+                         "status = 200 and record_type = 'response' and role in ('report', 'candidate')",
+                         lambda row: (row[0], int(row[1]), int(row[2] or 0)), "archived report pages")
 
 
 def archived_copy(plan: RunPlan, url: str) -> tuple[bytes, str] | None:
