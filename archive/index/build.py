@@ -13,6 +13,7 @@ import fcntl
 import json
 import logging
 import os
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -185,16 +186,16 @@ class _Indexer:
 
     def reextract_stale(self) -> None:
         """Re-extract documents made by an older extractor, each read by its record's offset."""
-        stale = self.store.conn.execute(
-            "select d.id, d.capture_id, c.warc_file, c.warc_offset from documents d "
-            "join captures c on c.id = d.capture_id where d.extractor_version < ? order by c.warc_file, "
-            "c.warc_offset", (EXTRACTOR_VERSION,)).fetchall()
+        # ids only (8 bytes each), in file order: after an extractor upgrade every document is stale
+        stale = array("q", (row[0] for row in self.store.conn.execute(
+            "select d.id from documents d join captures c on c.id = d.capture_id where d.extractor_version < ? "
+            "order by c.warc_file, c.warc_offset", (EXTRACTOR_VERSION,))))
         if not stale:
             return
         logger.info("re-extracting %d documents made by an older extractor", len(stale))
         files = {p.name.removesuffix(".open"): p for p in warc_files(self.archive)}
         todo: list[tuple[CaptureRecord, int, int | None]] = []
-        for doc_id, capture_id, warc_file, offset in stale:
+        for doc_id, capture_id, warc_file, offset in self._locations(stale):
             path = files.get(warc_file)
             capture = _read_at(path, offset) if path is not None else None
             if capture is None:
@@ -206,6 +207,15 @@ class _Indexer:
                 self._reextract(todo)
                 todo = []
         self._reextract(todo)
+
+    def _locations(self, ids: array[int]) -> Iterator[tuple[int, int, str, int]]:
+        """(document id, capture id, WARC file, offset) of documents `ids`, in their order, read BATCH at a time."""
+        for start in range(0, len(ids), BATCH):
+            chunk = list(ids[start:start + BATCH])
+            rows = {row[0]: row for row in self.store.conn.execute(
+                "select d.id, d.capture_id, c.warc_file, c.warc_offset from documents d join captures c "
+                f"on c.id = d.capture_id where d.id in ({', '.join('?' * len(chunk))})", chunk)}
+            yield from (rows[doc_id] for doc_id in chunk if doc_id in rows)
 
     def _reextract(self, todo: list[tuple[CaptureRecord, int, int | None]]) -> None:
         documents = self.report.documents

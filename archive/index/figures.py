@@ -14,6 +14,7 @@ import csv
 import json
 import logging
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
@@ -107,11 +108,11 @@ def update_figures(db: sqlite_utils.Database,
     ensure_schema(db)
     columns = {row[1] for row in db.conn.execute("pragma table_info(documents)")}
     error = "error" if "error" in columns else "''"
-    todo = [row[0] for row in db.conn.execute(
+    todo = array("q", (row[0] for row in db.conn.execute(
         "select id from documents where is_report = 1 and id not in (select document_id from report_parses) "
-        "order by id")]
+        "order by id")))  # 8 bytes an id: a first update parses every report of the archive
     for start in range(0, len(todo), _PARSE_BATCH):
-        ids = todo[start:start + _PARSE_BATCH]
+        ids = list(todo[start:start + _PARSE_BATCH])
         rows = db.conn.execute(f"select id, text, tables, year, {error} from documents where id in "
                                f"({', '.join('?' * len(ids))}) order by id", ids).fetchall()
         jobs: list[ParseJob] = [(text, tables, year, doc_error) for _id, text, tables, year, doc_error in rows]
