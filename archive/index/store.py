@@ -163,11 +163,12 @@ class IndexStore:
         self.conn.execute("insert or replace into warc_files values (?, ?, ?, ?)", (name, size, captures, _now()))
 
     def link_parents(self) -> None:
-        """An attachment's parent is the latest document of the page that linked to it."""
-        self.conn.execute("""
-            update documents set parent_id = (
-                select p.id from documents p join captures pc on pc.id = p.capture_id
-                where p.url = (select c.via from captures c where c.id = documents.capture_id)
-                order by pc.fetched_at desc limit 1)
-            where kind != 'html'""")
+        """An attachment's parent is the latest document of the page that linked to it. Only rows whose parent
+        changed are written: a row holds the document's text, and rewriting every attachment on every update
+        would copy them all into the WAL each night."""
+        parent = """(select p.id from documents p join captures pc on pc.id = p.capture_id
+                     where p.url = (select c.via from captures c where c.id = documents.capture_id)
+                     order by pc.fetched_at desc limit 1)"""
+        self.conn.execute(f"update documents set parent_id = {parent} "
+                          f"where kind != 'html' and parent_id is not {parent}")
         self.conn.commit()

@@ -68,10 +68,10 @@ def test_lookups_answer_what_loading_the_index_did(tmp_path: Path) -> None:
             "record_type = 'response' and role in ('report', 'candidate') order by fetched_at, id").items()}
     assert dict(archived_copies(archive)) == loaded_copies and len(loaded_copies) >= 15
     assert validators_from_index(archive).get("http://127.0.0.1:8000/none.html", ("", "")) == ("", "")
-    loaded_reports = {url: (last or "", seed or "", agency or "", province or "") for url, (last, seed, agency, province)
-                      in _as_loaded(db, "select d.url, (select max(k.fetched_at) from captures k where k.url = d.url), "
-                                        "c.seed, d.agency, d.province from documents d join captures c on c.id = "
-                                        "d.capture_id where d.is_report = 1 order by c.fetched_at, c.id").items()}
+    reports_sql = ("select d.url, (select max(k.fetched_at) from captures k where k.url = d.url), c.seed, d.agency, "
+                   "d.province from documents d join captures c on c.id = d.capture_id where d.is_report = 1 "
+                   "order by c.fetched_at, c.id")
+    loaded_reports = {url: tuple(v or "" for v in values) for url, values in _as_loaded(db, reports_sql).items()}
     reports = known_reports(archive)
     assert dict(reports.items()) == loaded_reports and len(reports) == len(loaded_reports) >= 15
     assert {url: reports[url] for url in loaded_reports} == loaded_reports

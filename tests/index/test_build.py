@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from archive.index.extraction import ExtractJob, extract_job
 from tests.extract.pages import SEED1_TITLE, seed1_body, trs_page
@@ -70,3 +71,55 @@ def _index_copy(archive, to):  # type: ignore[no-untyped-def]
     shutil.copytree(archive / "warc", to / "warc")
     build_index(to, progress=False, workers=1)
     return to / "index.db"
+
+
+def _page_and_file(writer, page_version: int, date: str) -> None:  # type: ignore[no-untyped-def]
+    from archive.warc.writer import Exchange
+
+    page = "http://127.0.0.1:8000/zwgk/ndbg/2024.html"
+    html = trs_page(SEED1_TITLE, seed1_body() + f"\n第{page_version}版").encode("gbk")
+    doc = (Path(__file__).parent.parent / "fixtures" / "attachments" / "report2023.doc").read_bytes()
+    for url, body, kind, via in ((page, html, "text/html; charset=gbk", ""),
+                                 ("http://127.0.0.1:8000/zwgk/ndbg/2024.doc", doc, "application/msword", page)):
+        path = url.split("8000", 1)[1]
+        exchange = Exchange(url=url, method="GET", request_target=path, request_headers=[("Host", "127.0.0.1:8000")],
+                            request_body=b"", status=200, reason="OK", protocol="HTTP/1.1",
+                            response_headers=[("Content-Type", kind), ("Content-Length", str(len(body)))],
+                            body=body, fetched_at=date)
+        writer.write(writer.exchange_records(exchange, {"role": "report" if not via else "attachment", "via": via,
+                                                        "run_id": date}))
+
+
+def test_attachments_are_relinked_only_when_their_page_has_a_newer_document(tmp_path: Path) -> None:
+    import sqlite3
+
+    from archive.index.build import build_index
+    from archive.index.store import IndexStore
+    from archive.warc.writer import WarcWriter
+
+    first = WarcWriter(tmp_path / "warc", worker="a")
+    _page_and_file(first, 1, "2026-11-01T00:00:00.000000Z")
+    first.close()
+    build_index(tmp_path, progress=False, workers=1)
+
+    def parents() -> list[tuple[str, int | None, str]]:
+        conn = sqlite3.connect(tmp_path / "index.db")
+        rows = conn.execute("select d.kind, d.parent_id, c.fetched_at from documents d join captures c "
+                            "on c.id = d.capture_id order by d.id").fetchall()
+        conn.close()
+        return rows
+
+    page_id = 1
+    assert [(kind, parent) for kind, parent, _ in parents()] == [("html", None), ("doc", page_id)]
+    store = IndexStore(tmp_path / "index.db")
+    before = store.conn.total_changes
+    store.link_parents()
+    assert store.conn.total_changes == before  # nothing changed, nothing written
+    store.close()
+    second = WarcWriter(tmp_path / "warc", worker="b")
+    _page_and_file(second, 2, "2026-11-08T00:00:00.000000Z")  # the page edited, the file the same
+    second.close()
+    build_index(tmp_path, progress=False, workers=1)
+    rows = parents()
+    newest_page = max(i for i, (kind, _, _) in enumerate(rows, 1) if kind == "html")
+    assert [parent for kind, parent, _ in rows if kind == "doc"] == [newest_page, newest_page]

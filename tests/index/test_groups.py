@@ -207,6 +207,7 @@ def test_an_update_regroups_only_what_changed(db: sqlite_utils.Database) -> None
 
 def test_a_groups_table_from_before_the_change_log_is_made_again(db: sqlite_utils.Database) -> None:
     db.conn.executescript("create table report_groups (document_id integer primary key, group_key text not null, "
-                          "is_primary integer not null, reason text); insert into report_groups values (1, 'stale', 1, '');")
+                          "is_primary integer not null, reason text); "
+                          "insert into report_groups values (1, 'stale', 1, '');")
     assert update_report_groups(db.conn) == 2
     assert _groups(db)[f"{COUNTY}|2024|"] == {1: 0, 2: 1, 3: 0} and "stale" not in _groups(db)
