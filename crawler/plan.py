@@ -26,8 +26,8 @@ from archive.warc.reader import decode_payload, iter_captures, read_record, warc
 from crawler.pages import attachment_links
 from crawler.settings.declared import setting
 
-__all__ = ["RunPlan", "archived_copies", "archived_copy", "captured_by", "default_plan", "known_reports", "make_plan",
-           "new_run_id", "resume_chain", "run_plan", "validators_from_index"]
+__all__ = ["RunPlan", "archived_copies", "archived_copy", "captured_by", "close_plan", "default_plan", "known_reports",
+           "make_plan", "new_run_id", "resume_chain", "run_plan", "validators_from_index"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,14 @@ class RunPlan:
     # url → (last asked, seed, agency, province) of every known report (incremental mode): a report no list
     # links any more is still asked, conditionally, at most every NIANBAO_RECHECK_DAYS (withdrawals)
     known_reports: Mapping[str, tuple[str, str, str, str]] = field(default_factory=dict)
+
+
+def close_plan(plan: RunPlan) -> None:
+    """Close the index connections the plan's lookups hold (after the crawl)."""
+    for mapping in (plan.known_digests, plan.validators, plan.archived, plan.known_reports):
+        close = getattr(mapping, "close", None)
+        if close is not None:
+            close()
 
 
 def default_plan(settings: BaseSettings) -> RunPlan:

@@ -33,7 +33,7 @@ from typing import Any
 from archive.atomic import write_atomic
 from archive.index.build import build_index
 from archive.lock import ArchiveLocked, acquire_lock, live_worker_locks, release_lock
-from crawler.plan import RunPlan, make_plan, new_run_id
+from crawler.plan import RunPlan, close_plan, make_plan, new_run_id
 from crawler.seeds import Seed
 from crawler.settings.validate import check_overrides
 
@@ -172,6 +172,7 @@ def _crawl_locked(request: CrawlRequest, archive: Path, run_id: str) -> CrawlOut
         record["resumes"] = list(plan.resumes)
     outcome = CrawlOutcome(EXIT_OK, record)
     spider, stats, items = _run_scrapy(request, plan, outcome.messages)
+    close_plan(plan)
     record["stats"] = run_stats(request.seeds, spider, stats, items)
     record["found"] = items
     record["finished"] = _now()

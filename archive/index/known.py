@@ -52,6 +52,12 @@ class IndexedLatest(Mapping[str, tuple[Any, ...]]):
         self._convert = convert
         self._what = what
 
+    def close(self) -> None:
+        """Close the index connection (at the crawl's end); lookups then answer from memory only."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
     def __getitem__(self, url: str) -> tuple[Any, ...]:
         row = next(iter(self._query(self._one, (url,))), None)
         if row is None:
@@ -90,6 +96,12 @@ class LatestPayloads(Mapping[str, tuple[str, str]]):
                     known = self._tail.get(capture.url)
                     if known is None or capture.date >= known[1]:
                         self._tail[capture.url] = (capture.payload_digest, capture.date)
+
+    def close(self) -> None:
+        """Close the index connection (at the crawl's end); lookups then answer from memory only."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _coverage(self, files: dict[str, Path]) -> dict[str, int]:
         """File name → bytes the index holds, for files still at least that long (a shrunk file is read again,
@@ -153,6 +165,12 @@ class KnownReports(Mapping[str, tuple[str, str, str, str]]):
 
     def __init__(self, db: Path) -> None:
         self._conn = _open(Path(db))
+
+    def close(self) -> None:
+        """Close the index connection (at the crawl's end); lookups then answer from memory only."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _rows(self, where: str = "", args: tuple[Any, ...] = ()) -> Iterator[tuple[str, tuple[str, str, str, str]]]:
         """(url, value) per URL in URL order: the last of its rows, the latest capture."""

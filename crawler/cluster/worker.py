@@ -19,7 +19,7 @@ from typing import Any
 from archive.lock import ArchiveLocked, acquire_lock, live_lock_holder, release_lock
 from crawler.cluster.claims import ClusterConflict, ClusterWorker, open_run
 from crawler.cluster.state import RedisGone, connect, key, mask_url
-from crawler.plan import make_plan, new_run_id
+from crawler.plan import close_plan, make_plan, new_run_id
 from crawler.run import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -119,6 +119,7 @@ def _crawl(request: CrawlRequest, cluster: ClusterWorker, archive: Path) -> Craw
     plan = make_plan(archive, mode, cluster.run_id)
     outcome = CrawlOutcome(EXIT_OK, record)
     spider, stats, items = _run_scrapy(request, plan, outcome.messages, cluster=cluster)
+    close_plan(plan)
     seeds = cluster.crawled_seeds
     record.update(seeds=[seed.__dict__ for seed in seeds], stats=run_stats(seeds, spider, stats, items),
                   found=items, finished=_now(), cluster=_cluster_fields(cluster))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from archive.index.build import build_index
 from archive.warc.writer import Exchange, WarcWriter
-from crawler.plan import archived_copies, known_reports, make_plan, validators_from_index
+from crawler.plan import archived_copies, close_plan, known_reports, make_plan, validators_from_index
 
 
 def _exchange(url: str, status: int, date: str, version: int, etag: str, modified: str) -> Exchange:
@@ -95,3 +95,5 @@ def test_an_incremental_plan_holds_no_copy_of_the_index(tmp_path: Path) -> None:
     build_index(archive, progress=False, workers=1)
     assert plan.validators.get(url) == ('"late"', "")
     assert url in plan.archived and url not in plan.known_digests
+    close_plan(plan)  # at the crawl's end: the index connections closed, lookups answer "not known"
+    assert plan.validators.get(url) is None and url not in plan.archived and not plan.known_reports
