@@ -11,6 +11,7 @@ Near-duplicates across agencies are found through the clauses they share (an inv
 many reports share left out), and scored as the share of the smaller report's own text they share.
 
 Everything is recomputed from the documents table on each call: the boilerplate depends on the corpus.
+The reports' clauses pass through a temporary table, so memory holds one year's clauses at most.
 """
 
 from __future__ import annotations
@@ -71,10 +72,13 @@ def _shingles(text: str) -> set[str]:
 @dataclass
 class _Report:
     document_id: int
-    agency: str
+    agency: int  # the agency's number in this computation
     year: int
     hashes: array = field(default_factory=lambda: array("q"))
     lengths: array = field(default_factory=lambda: array("l"))
+
+
+_INSERT_EVERY = 10_000  # rows held before they are written
 
 
 def _reports(conn: sqlite3.Connection) -> Iterator[tuple[int, str, int, str]]:
@@ -88,56 +92,85 @@ def _reports(conn: sqlite3.Connection) -> Iterator[tuple[int, str, int, str]]:
         "and coalesce(d.error, '') = '') where n = 1 order by agency, year")
 
 
-def _boilerplate(conn: sqlite3.Connection) -> tuple[set[int], list[_Report]]:
-    """Clause hashes found in the reports of many agencies (the standard form's shared text), and every
-    report's clause hashes and lengths."""
-    agencies: dict[int, int] = defaultdict(int)
-    last_agency: dict[int, str] = {}
-    reports: list[_Report] = []
-    names: set[str] = set()
+def _clause_table(conn: sqlite3.Connection) -> int:
+    """Every report's own clauses (hash and length, in order) in a temporary table, where the form's shared
+    clauses are counted and each year's clauses read back: held in memory they took ~10 KB a report.
+    Returns how many agencies filed reports."""
+    conn.execute("create temp table if not exists similarity_clauses (document_id integer, agency integer, "
+                 "year integer, hash integer, length integer)")
+    conn.execute("delete from temp.similarity_clauses")
+    names: dict[str, int] = {}
+    rows: list[tuple[int, int, int, int, int]] = []
     for doc_id, agency, year, text in _reports(conn):
-        names.add(agency)
-        report = _Report(doc_id, agency, year)
-        for clause in own_clauses(text, agency):
-            key = hash(clause)
-            report.hashes.append(key)
-            report.lengths.append(len(clause))
-            if last_agency.get(key) != agency:
-                last_agency[key] = agency
-                agencies[key] += 1
-        reports.append(report)
-    floor = max(3, min(MAX_POSTINGS, math.ceil(0.2 * len(names))))
-    return {key for key, count in agencies.items() if count >= floor}, reports
+        number = names.setdefault(agency, len(names))
+        rows.extend((doc_id, number, year, hash(clause), len(clause)) for clause in own_clauses(text, agency))
+        if len(rows) >= _INSERT_EVERY * 10:
+            conn.executemany("insert into temp.similarity_clauses values (?, ?, ?, ?, ?)", rows)
+            rows.clear()
+    conn.executemany("insert into temp.similarity_clauses values (?, ?, ?, ?, ?)", rows)
+    return len(names)
+
+
+def _boilerplate(conn: sqlite3.Connection, agencies: int) -> set[int]:
+    """Clause hashes found in the reports of many agencies (the standard form's shared text)."""
+    floor = max(3, min(MAX_POSTINGS, math.ceil(0.2 * agencies)))
+    return {key for (key,) in conn.execute("select hash from temp.similarity_clauses group by hash "
+                                           "having count(distinct agency) >= ?", (floor,))}
 
 
 def update_similarity(conn: sqlite3.Connection) -> int:
-    """Recompute the similarity and near_duplicates tables; returns how many reports got a share."""
+    """Recompute the similarity and near_duplicates tables; returns how many reports got a share. The
+    reports are streamed (in agency order for the shares, in year order for the near-duplicates, one year's
+    clauses held at a time)."""
     ensure_schema(conn)
-    boiler, reports = _boilerplate(conn)
+    boiler = _boilerplate(conn, _clause_table(conn))
     conn.execute("delete from similarity")
     conn.execute("delete from near_duplicates")
-    previous: tuple[_Report, set[str]] | None = None
-    rows = []
-    for report, (_doc, _agency, _year, text) in zip(reports, _reports(conn), strict=True):
-        own = "".join(c for c in own_clauses(text, report.agency) if hash(c) not in boiler)
+    previous: tuple[int, str, int, set[str]] | None = None
+    rows: list[list[Any]] = []
+    shares = 0
+    for doc_id, agency, year, text in _reports(conn):
+        own = "".join(c for c in own_clauses(text, agency) if hash(c) not in boiler)
         shingles = _shingles(own) if own else set()
-        row: list[Any] = [report.document_id, report.agency, report.year, None, None, None, len(own), ""]
-        if previous is not None and previous[0].agency == report.agency:
-            row[3:5] = [previous[0].document_id, previous[0].year]
+        row: list[Any] = [doc_id, agency, year, None, None, None, len(own), ""]
+        if previous is not None and previous[1] == agency:
+            row[3:5] = [previous[0], previous[2]]
             if len(own) < MIN_OWN_CHARS:
                 row[7] = f"too little own text ({len(own)} characters)"
             else:
-                row[5] = round(len(shingles & previous[1]) / len(shingles), 4)
+                row[5] = round(len(shingles & previous[3]) / len(shingles), 4)
+                shares += 1
         else:
             row[7] = "no earlier report"
         rows.append(row)
-        previous = (report, shingles)
+        previous = (doc_id, agency, year, shingles)
+        if len(rows) >= _INSERT_EVERY:
+            conn.executemany("insert into similarity values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            rows.clear()
     conn.executemany("insert into similarity values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    pairs = _near_duplicates(reports, boiler)
-    conn.executemany("insert into near_duplicates values (?, ?, ?, ?)", pairs)
+    for reports in _by_year(conn):
+        conn.executemany("insert into near_duplicates values (?, ?, ?, ?)", _near_duplicates(reports, boiler))
+    conn.execute("drop table temp.similarity_clauses")
     conn.execute("insert or replace into similarity_state values ('reports', ?)", (_signature(conn),))
     conn.commit()
-    return sum(1 for row in rows if row[5] is not None)
+    return shares
+
+
+def _by_year(conn: sqlite3.Connection) -> Iterator[list[_Report]]:
+    """Each year's reports with their clause hashes and lengths, read back from the clause table."""
+    year_reports: list[_Report] = []
+    for doc_id, agency, year, key, length in conn.execute(
+            "select document_id, agency, year, hash, length from temp.similarity_clauses "
+            "order by year, document_id, rowid"):
+        if not year_reports or year_reports[-1].document_id != doc_id:
+            if year_reports and year_reports[-1].year != year:
+                yield year_reports
+                year_reports = []
+            year_reports.append(_Report(doc_id, agency, year))
+        year_reports[-1].hashes.append(key)
+        year_reports[-1].lengths.append(length)
+    if year_reports:
+        yield year_reports
 
 
 def _near_duplicates(reports: list[_Report], boiler: set[int], floor: float = 0.5) -> list[tuple[int, int, int, float]]:

@@ -85,3 +85,19 @@ def test_similar_reports_computes_once_until_reports_change(tmp_path: Path) -> N
     conn.commit()
     conn.close()
     assert similar_reports(tmp_path / "index.db", 0.8)["copied"] == []
+
+
+def test_near_duplicates_of_several_years_and_never_across_years(tmp_path: Path) -> None:
+    conn = _corpus(tmp_path)
+    # 2022 and 2024: two other counties' departments each file a template of their own (a template in the
+    # reports of three agencies or more would be learnt as the form's shared text)
+    docs = [(name, 2022, _text(name, 2022, _own(9090))) for name in ("乙县水利局", "乙县交通局")]
+    docs += [(name, 2024, _text(name, 2024, _own(9191))) for name in ("丙县水利局", "丙县交通局")]
+    conn.executemany("insert into documents (url, agency, year, is_report, error, text) values (?, ?, ?, 1, '', ?)",
+                     [(f"http://127.0.0.3/{i}.html", a, y, t) for i, (a, y, t) in enumerate(docs)])
+    conn.commit()
+    update_similarity(conn)
+    pairs = {(pair["year"], frozenset((pair["agency"], pair["other_agency"]))) for pair in near_duplicates(conn, 0.8)}
+    assert pairs == {(2022, frozenset(("乙县水利局", "乙县交通局"))), (2023, frozenset(("甲县水利局", "甲县交通局"))),
+                     (2024, frozenset(("丙县水利局", "丙县交通局")))}
+    conn.close()
