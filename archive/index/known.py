@@ -39,24 +39,31 @@ def _open(db: Path) -> sqlite3.Connection | None:
     return conn
 
 
-class IndexedLatest(Mapping[str, tuple[Any, ...]]):
-    """url → `convert`(columns) of the URL's latest capture matching `where` in the index (latest by
-    fetched_at, then by the order indexed), asked one URL at a time; empty without an index."""
+class _OnIndex:
+    """A lookup holding a read-only connection to the index for the crawl's life."""
 
-    def __init__(self, db: Path, columns: str, where: str, convert: Callable[[tuple[Any, ...]], tuple[Any, ...]],
-                 what: str) -> None:
+    def __init__(self, db: Path) -> None:
         self._conn = _open(Path(db))
-        self._one = (f"select {columns} from captures where url = ? and {where} "
-                     "order by fetched_at desc, id desc limit 1")
-        self._urls = f"select distinct url from captures where {where}"
-        self._convert = convert
-        self._what = what
 
     def close(self) -> None:
         """Close the index connection (at the crawl's end); lookups then answer from memory only."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class IndexedLatest(_OnIndex, Mapping[str, tuple[Any, ...]]):
+    """url → `convert`(columns) of the URL's latest capture matching `where` in the index (latest by
+    fetched_at, then by the order indexed), asked one URL at a time; empty without an index."""
+
+    def __init__(self, db: Path, columns: str, where: str, convert: Callable[[tuple[Any, ...]], tuple[Any, ...]],
+                 what: str) -> None:
+        super().__init__(db)
+        self._one = (f"select {columns} from captures where url = ? and {where} "
+                     "order by fetched_at desc, id desc limit 1")
+        self._urls = f"select distinct url from captures where {where}"
+        self._convert = convert
+        self._what = what
 
     def __getitem__(self, url: str) -> tuple[Any, ...]:
         row = next(iter(self._query(self._one, (url,))), None)
@@ -81,13 +88,13 @@ class IndexedLatest(Mapping[str, tuple[Any, ...]]):
             return iter(())
 
 
-class LatestPayloads(Mapping[str, tuple[str, str]]):
+class LatestPayloads(_OnIndex, Mapping[str, tuple[str, str]]):
     """url → (payload digest, WARC-Date) of its latest 200 `response` record in the archive: the index for
     the bytes it covers, asked per URL; the WARC files for the rest, read now and held."""
 
     def __init__(self, archive: Path) -> None:
         files = {path.name.removesuffix(".open"): path for path in warc_files(archive)}
-        self._conn = _open(Path(archive) / "index.db")
+        super().__init__(Path(archive) / "index.db")
         self._covered = self._coverage(files) if self._conn is not None else {}
         self._tail: dict[str, tuple[str, str]] = {}
         for name, path in files.items():
@@ -96,12 +103,6 @@ class LatestPayloads(Mapping[str, tuple[str, str]]):
                     known = self._tail.get(capture.url)
                     if known is None or capture.date >= known[1]:
                         self._tail[capture.url] = (capture.payload_digest, capture.date)
-
-    def close(self) -> None:
-        """Close the index connection (at the crawl's end); lookups then answer from memory only."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     def _coverage(self, files: dict[str, Path]) -> dict[str, int]:
         """File name → bytes the index holds, for files still at least that long (a shrunk file is read again,
@@ -154,7 +155,7 @@ def latest_payloads(archive: Path) -> LatestPayloads:
     return LatestPayloads(archive)
 
 
-class KnownReports(Mapping[str, tuple[str, str, str, str]]):
+class KnownReports(_OnIndex, Mapping[str, tuple[str, str, str, str]]):
     """url → (when it was last asked, its seed, agency, province) of every report document of the index
     (pages and files; the identity of its latest capture), asked per URL or streamed in URL order; empty
     without an index."""
@@ -162,15 +163,6 @@ class KnownReports(Mapping[str, tuple[str, str, str, str]]):
     _ROWS = ("select d.url, (select max(k.fetched_at) from captures k where k.url = d.url), c.seed, d.agency, "
              "d.province from documents d join captures c on c.id = d.capture_id where d.is_report = 1 {where} "
              "order by d.url, c.fetched_at, c.id")
-
-    def __init__(self, db: Path) -> None:
-        self._conn = _open(Path(db))
-
-    def close(self) -> None:
-        """Close the index connection (at the crawl's end); lookups then answer from memory only."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     def _rows(self, where: str = "", args: tuple[Any, ...] = ()) -> Iterator[tuple[str, tuple[str, str, str, str]]]:
         """(url, value) per URL in URL order: the last of its rows, the latest capture."""
